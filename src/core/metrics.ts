@@ -1,0 +1,87 @@
+import { ALEXNET_CLEAN_ERROR, COMMON_CORRUPTIONS, CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+
+export interface CellCounts {
+  /** Images evaluated (unreadable ones excluded). */
+  n: number;
+  /** Top-1 errors among them. */
+  errors: number;
+}
+
+/** corruption → severity (1–5) → counts. */
+export type CorruptionCounts = Record<string, Partial<Record<number, CellCounts>>>;
+
+export interface CorruptionMetrics {
+  readonly name: string;
+  /** E(c,s) per severity, as a fraction; null where the severity has no images. */
+  readonly errors: (number | null)[];
+  /** Mean of E(c,s) over the severities present. */
+  readonly meanError: number | null;
+  /** CE_c = Σ_s E(c,s) / Σ_s E_AlexNet(c,s) (AlexNet errors are means over severities). */
+  readonly ce: number | null;
+  /** Relative CE_c = Σ_s (E(c,s) − E_clean) / Σ_s (E_AlexNet(c,s) − E_AlexNet_clean). */
+  readonly relativeCe: number | null;
+  /** All five severities present. */
+  readonly complete: boolean;
+}
+
+export interface Metrics {
+  readonly corruptions: CorruptionMetrics[];
+  /** Mean CE over the 15 common corruptions (AlexNet-normalised, Hendrycks & Dietterich). */
+  readonly mCE: number | null;
+  readonly relativeMCE: number | null;
+  /** Plain mean top-1 error over the 15 common corruptions × 5 severities. */
+  readonly meanError15: number | null;
+  /** Plain mean top-1 error over all 19 corruptions × 5 severities (the "mCE" of some papers). */
+  readonly meanError19: number | null;
+  /** Clean error used for relative CE: of the clean originals of the corrupted images when known. */
+  readonly cleanErrorForRelative: number | null;
+  /** All 15 common corruptions with all severities present. */
+  readonly completeCommon: boolean;
+  readonly completeAll: boolean;
+}
+
+export function errorRate(c: CellCounts | undefined): number | null {
+  return c && c.n > 0 ? c.errors / c.n : null;
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/**
+ * @param cleanError clean top-1 error of the same images (fraction), or null when no clean set was evaluated.
+ */
+export function computeMetrics(counts: CorruptionCounts, cleanError: number | null): Metrics {
+  const corruptions = CORRUPTIONS.map((info): CorruptionMetrics => {
+    const errors = SEVERITIES.map((s) => errorRate(counts[info.name]?.[s]));
+    const present = errors.filter((e): e is number => e !== null);
+    const meanError = mean(present);
+    return {
+      name: info.name,
+      errors,
+      meanError,
+      ce: meanError === null ? null : meanError / info.alexNetError,
+      relativeCe:
+        meanError === null || cleanError === null
+          ? null
+          : (meanError - cleanError) / (info.alexNetError - ALEXNET_CLEAN_ERROR),
+      complete: present.length === SEVERITIES.length,
+    };
+  });
+  const common = new Set(COMMON_CORRUPTIONS.map((c) => c.name));
+  const commonRows = corruptions.filter((c) => common.has(c.name));
+  const allPresent = (rows: CorruptionMetrics[]) => rows.every((r) => r.meanError !== null);
+  const cellMean = (rows: CorruptionMetrics[]) =>
+    allPresent(rows) ? mean(rows.flatMap((r) => r.errors.filter((e): e is number => e !== null))) : null;
+  return {
+    corruptions,
+    mCE: allPresent(commonRows) ? mean(commonRows.map((r) => r.ce as number)) : null,
+    relativeMCE:
+      allPresent(commonRows) && cleanError !== null ? mean(commonRows.map((r) => r.relativeCe as number)) : null,
+    meanError15: cellMean(commonRows),
+    meanError19: cellMean(corruptions),
+    cleanErrorForRelative: cleanError,
+    completeCommon: commonRows.every((r) => r.complete),
+    completeAll: corruptions.every((r) => r.complete),
+  };
+}

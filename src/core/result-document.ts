@@ -1,0 +1,262 @@
+import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
+import { computeMetrics, errorRate, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
+
+export const RESULT_SCHEMA = 'shiftlens.result/v1';
+
+export interface ResultMetricsPercent {
+  mCE: number | null;
+  relativeMCE: number | null;
+  meanError15: number | null;
+  meanError19: number | null;
+  cleanError: number | null;
+  ce: Record<string, number | null>;
+  relativeCe: Record<string, number | null>;
+  meanError: Record<string, number | null>;
+  completeCommon: boolean;
+  completeAll: boolean;
+}
+
+export interface ResultDocument {
+  schema: typeof RESULT_SCHEMA;
+  app: { name: 'ShiftLens'; version: string };
+  createdAt: string;
+  model: { name: string; file: string; bytes: number; sha256: string; inputName: string; logitsOutput: string; card: Record<string, unknown> };
+  backend: 'webgpu' | 'wasm';
+  labels: { source: string; count: number };
+  dataset: { name: string; layout: string; images: number; ignoredFiles: number };
+  preprocessing: { mean: number[]; std: number[]; inputSize: number; cleanResize: number; decoder: string };
+  corruptions: Record<string, { group: string; severities: Record<string, CellCounts> }>;
+  clean?: CellCounts & { dataset: string };
+  /** The clean originals of the corrupted images (same class folder and file stem): used for relative CE. */
+  cleanMatched?: CellCounts;
+  metrics: ResultMetricsPercent;
+  counts: { images: number; inferred: number; fromCache: number; unreadable: number };
+  unreadable: { path: string; reason: string }[];
+}
+
+const pct = (x: number | null) => (x === null ? null : x * 100);
+
+export function cleanErrorForRelative(doc: Pick<ResultDocument, 'clean' | 'cleanMatched'>): number | null {
+  return errorRate(doc.cleanMatched?.n ? doc.cleanMatched : doc.clean);
+}
+
+export function countsOf(doc: Pick<ResultDocument, 'corruptions'>): CorruptionCounts {
+  const out: CorruptionCounts = {};
+  for (const [name, entry] of Object.entries(doc.corruptions)) {
+    out[name] = {};
+    for (const [s, cell] of Object.entries(entry.severities)) out[name][Number(s)] = cell;
+  }
+  return out;
+}
+
+export function metricsToPercent(m: Metrics): ResultMetricsPercent {
+  const per = (f: (c: Metrics['corruptions'][number]) => number | null) =>
+    Object.fromEntries(m.corruptions.map((c) => [c.name, pct(f(c))]));
+  return {
+    mCE: pct(m.mCE),
+    relativeMCE: pct(m.relativeMCE),
+    meanError15: pct(m.meanError15),
+    meanError19: pct(m.meanError19),
+    cleanError: pct(m.cleanErrorForRelative),
+    ce: per((c) => c.ce),
+    relativeCe: per((c) => c.relativeCe),
+    meanError: per((c) => c.meanError),
+    completeCommon: m.completeCommon,
+    completeAll: m.completeAll,
+  };
+}
+
+/** Metrics are always derived from the counts, never taken from a file. */
+export function deriveMetrics(doc: Pick<ResultDocument, 'corruptions' | 'clean' | 'cleanMatched'>): Metrics {
+  return computeMetrics(countsOf(doc), cleanErrorForRelative(doc));
+}
+
+export function corruptionsSection(counts: CorruptionCounts): ResultDocument['corruptions'] {
+  const out: ResultDocument['corruptions'] = {};
+  for (const info of CORRUPTIONS) {
+    const cells = counts[info.name];
+    if (!cells) continue;
+    const severities: Record<string, CellCounts> = {};
+    for (const s of SEVERITIES) {
+      const c = cells[s];
+      if (c) severities[String(s)] = { n: c.n, errors: c.errors };
+    }
+    out[info.name] = { group: info.group, severities };
+  }
+  return out;
+}
+
+export class ResultValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`not a valid ShiftLens result: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+  }
+}
+
+/** A plain-data copy of a small object (a model card), or {} when it is not one or is too large. */
+function boundedCopy(v: unknown): Record<string, unknown> {
+  if (!isObj(v)) return {};
+  const text = JSON.stringify(v);
+  return text.length <= 200_000 ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const MAX_COUNT = 1e9;
+
+function checkCell(v: unknown, where: string, problems: string[]): v is CellCounts {
+  if (!isObj(v)) return problems.push(`${where}: expected {"n", "errors"}`), false;
+  const { n, errors } = v;
+  const ok = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_COUNT;
+  if (!ok(n) || !ok(errors)) return problems.push(`${where}: "n" and "errors" must be whole numbers ≥ 0`), false;
+  if ((errors as number) > (n as number)) return problems.push(`${where}: more errors than images`), false;
+  return true;
+}
+
+/**
+ * Validates an imported document. Unknown fields are dropped, metrics recomputed from the counts, and strings are
+ * kept as strings (the UI renders them as text, never HTML).
+ */
+export function validateResult(raw: unknown): ResultDocument {
+  const problems: string[] = [];
+  if (!isObj(raw)) throw new ResultValidationError(['expected a JSON object']);
+  if (raw.schema !== RESULT_SCHEMA) {
+    throw new ResultValidationError([`"schema" is ${JSON.stringify(raw.schema)?.slice(0, 60) ?? 'missing'}, expected "${RESULT_SCHEMA}"`]);
+  }
+  const str = (v: unknown, where: string, max = 500): string => {
+    if (typeof v !== 'string') {
+      problems.push(`${where}: expected a string`);
+      return '';
+    }
+    return v.slice(0, max);
+  };
+  const model = isObj(raw.model) ? raw.model : (problems.push('"model" missing'), {});
+  const sha256 = str(model.sha256, 'model.sha256');
+  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256)) problems.push('model.sha256: expected 64 hex digits');
+  const backend = raw.backend === 'webgpu' || raw.backend === 'wasm' ? raw.backend : (problems.push('"backend" must be "webgpu" or "wasm"'), 'wasm');
+  const corruptions: ResultDocument['corruptions'] = {};
+  if (!isObj(raw.corruptions)) problems.push('"corruptions" missing');
+  else {
+    for (const [name, entry] of Object.entries(raw.corruptions)) {
+      const info = corruptionInfo(name);
+      if (!info) {
+        problems.push(`corruptions: unknown corruption ${JSON.stringify(name.slice(0, 40))}`);
+        continue;
+      }
+      if (!isObj(entry) || !isObj(entry.severities)) {
+        problems.push(`corruptions.${name}: expected {"severities": {…}}`);
+        continue;
+      }
+      const severities: Record<string, CellCounts> = {};
+      for (const [s, cell] of Object.entries(entry.severities)) {
+        if (!/^[1-5]$/.test(s)) {
+          problems.push(`corruptions.${name}.severities: "${s.slice(0, 10)}" is not 1–5`);
+          continue;
+        }
+        if (checkCell(cell, `corruptions.${name}.severities.${s}`, problems)) severities[s] = { n: cell.n, errors: cell.errors };
+      }
+      corruptions[name] = { group: info.group, severities };
+    }
+  }
+  let clean: ResultDocument['clean'];
+  if (raw.clean !== undefined && checkCell(raw.clean, 'clean', problems)) {
+    const c = raw.clean as unknown as Record<string, unknown>;
+    clean = { n: c.n as number, errors: c.errors as number, dataset: typeof c.dataset === 'string' ? c.dataset.slice(0, 500) : '' };
+  }
+  let cleanMatched: CellCounts | undefined;
+  if (raw.cleanMatched !== undefined && checkCell(raw.cleanMatched, 'cleanMatched', problems)) {
+    const c = raw.cleanMatched as CellCounts;
+    cleanMatched = { n: c.n, errors: c.errors };
+  }
+  if (problems.length) throw new ResultValidationError(problems);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT ? v : 0);
+  const o = (v: unknown) => (isObj(v) ? v : {});
+  const counts = o(raw.counts);
+  const dataset = o(raw.dataset);
+  const labels = o(raw.labels);
+  const pre = o(raw.preprocessing);
+  const app = o(raw.app);
+  const nums = (v: unknown) => (Array.isArray(v) ? v.filter((x) => typeof x === 'number' && Number.isFinite(x)).slice(0, 3) : []);
+  const s = (v: unknown, max = 500) => (typeof v === 'string' ? v.slice(0, max) : '');
+  const doc: ResultDocument = {
+    schema: RESULT_SCHEMA,
+    app: { name: 'ShiftLens', version: s(app.version, 40) },
+    createdAt: s(raw.createdAt, 40),
+    model: {
+      name: s(model.name),
+      file: s(model.file),
+      bytes: num(model.bytes),
+      sha256,
+      inputName: s(model.inputName),
+      logitsOutput: s(model.logitsOutput),
+      card: boundedCopy(model.card),
+    },
+    backend,
+    labels: { source: s(labels.source), count: num(labels.count) },
+    dataset: { name: s(dataset.name), layout: s(dataset.layout, 20), images: num(dataset.images), ignoredFiles: num(dataset.ignoredFiles) },
+    preprocessing: { mean: nums(pre.mean), std: nums(pre.std), inputSize: num(pre.inputSize), cleanResize: num(pre.cleanResize), decoder: s(pre.decoder) },
+    corruptions,
+    clean,
+    cleanMatched,
+    metrics: metricsToPercent(computeMetrics(countsOf({ corruptions }), cleanErrorForRelative({ clean, cleanMatched }))),
+    counts: { images: num(counts.images), inferred: num(counts.inferred), fromCache: num(counts.fromCache), unreadable: num(counts.unreadable) },
+    unreadable: Array.isArray(raw.unreadable)
+      ? raw.unreadable.filter(isObj).slice(0, 100_000).map((u) => ({ path: s(u.path, 2000), reason: s(u.reason) }))
+      : [],
+  };
+  if (clean === undefined) delete doc.clean;
+  if (cleanMatched === undefined) delete doc.cleanMatched;
+  return doc;
+}
+
+export interface ResultMeta {
+  appVersion: string;
+  createdAt: string;
+  model: ResultDocument['model'];
+  backend: ResultDocument['backend'];
+  labels: ResultDocument['labels'];
+  dataset: ResultDocument['dataset'];
+  preprocessing: ResultDocument['preprocessing'];
+  cleanDatasetName?: string;
+  counts: { inferred: number; fromCache: number };
+}
+
+export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMeta): ResultDocument {
+  const corruptions = corruptionsSection(agg.corruptions);
+  const clean = agg.clean ? { ...agg.clean, dataset: meta.cleanDatasetName ?? '' } : undefined;
+  const cleanMatched = agg.cleanMatched ?? undefined;
+  const evaluated =
+    Object.values(corruptions).reduce((s, c) => s + Object.values(c.severities).reduce((t, x) => t + x.n, 0), 0) + (clean?.n ?? 0);
+  const doc: ResultDocument = {
+    schema: RESULT_SCHEMA,
+    app: { name: 'ShiftLens', version: meta.appVersion },
+    createdAt: meta.createdAt,
+    model: meta.model,
+    backend: meta.backend,
+    labels: meta.labels,
+    dataset: meta.dataset,
+    preprocessing: meta.preprocessing,
+    corruptions,
+    clean,
+    cleanMatched,
+    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched })),
+    counts: { images: evaluated + agg.unreadable.length, ...meta.counts, unreadable: agg.unreadable.length },
+    unreadable: agg.unreadable,
+  };
+  if (!clean) delete doc.clean;
+  if (!cleanMatched) delete doc.cleanMatched;
+  return doc;
+}
+
+/** One line per image, in the format of the reference predictions (`path`, `label`, `top5`, `logits_top5`). */
+export function predictionsJsonl(preds: Iterable<import('./aggregate').ImagePrediction>): string {
+  const lines: string[] = [];
+  for (const p of preds) {
+    lines.push(
+      JSON.stringify(
+        p.unreadable !== undefined
+          ? { path: p.path, label: p.label, unreadable: p.unreadable }
+          : { path: p.path, label: p.label, top5: p.top, logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5) },
+      ),
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,20 @@
+import { startPreview, serverUrl, openApp, waitForDone, downloadFrom } from '/work/main/test/support/browser.ts';
+const server = await startPreview();
+const app = await openApp(serverUrl(server), { webgpu: process.env.WEBGPU === '1' });
+const { page } = app;
+const F = '/work/shared/fixtures';
+await page.getByTestId('model-input').setInputFiles(`${F}/models/mobilenetv2-12-int8.onnx`);
+await page.getByTestId('labels-input').setInputFiles(`${F}/labels/imagenet_class_index.json`);
+await page.getByTestId('dataset-input').setInputFiles(process.env.DS ?? `${F}/imagenet-c-mini/fog`);
+if (process.env.CLEAN) await page.getByTestId('clean-input').setInputFiles(process.env.CLEAN);
+const t0 = Date.now();
+await page.getByTestId('run').click();
+try { await waitForDone(page, 600000); } catch (e) { console.log(String(e)); }
+console.log('secs', (Date.now()-t0)/1000, await page.getByTestId('engine-info').textContent().catch(()=>''), await page.locator('progress + div').textContent().catch(()=>''));
+const preds = await downloadFrom(page, 'export-predictions');
+(await import('node:fs')).writeFileSync('/tmp/preds.jsonl', preds);
+const json = await downloadFrom(page, 'export-json');
+(await import('node:fs')).writeFileSync('/tmp/result.json', json);
+await page.screenshot({ path: '/tmp/shot.png', fullPage: true });
+console.log(app.consoleLines.slice(0, 20).join('\n'));
+await app.close(); await server.close();

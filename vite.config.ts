@@ -1,0 +1,72 @@
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { readFileSync, createReadStream, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** Threaded WASM needs SharedArrayBuffer, which needs cross-origin isolation. */
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/**
+ * onnxruntime-web fetches its .wasm at run time. We serve it from our own origin under /ort/
+ * so the app works offline and the path is the same in dev, preview and the built app.
+ */
+const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
+function ortRuntimeFiles(): Plugin {
+  const dir = join(root, 'node_modules/onnxruntime-web/dist');
+  return {
+    name: 'shiftlens-ort-runtime-files',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0].replace(/^\/ort\//, '');
+        if (req.url?.startsWith('/ort/') && name && ORT_FILES.includes(name) && existsSync(join(dir, name))) {
+          res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+          createReadStream(join(dir, name)).pipe(res);
+          return;
+        }
+        next();
+      });
+    },
+    generateBundle() {
+      for (const name of ORT_FILES) {
+        this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(dir, name)) });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [svelte(), ortRuntimeFiles()],
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  // The build without embedded glue: the runtime files come from /ort/ only (no second 28 MB copy in assets/).
+  resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: join(root, 'node_modules/onnxruntime-web/dist/ort.min.mjs') }] },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/engine/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,43 @@
+import * as Comlink from 'comlink';
+import { decodePixels, toInputPixels, writeInputTensor, type ImageKind, type Preprocessing } from '../src/engine/decode-image';
+
+export interface DecodeJob {
+  readonly file: Blob;
+  readonly kind: ImageKind;
+}
+
+export interface DecodedBatch {
+  /** N × 3 × S × S, normalised; rows of failed images are zero. */
+  readonly tensor: Float32Array;
+  /** null where the image decoded, else why it did not. */
+  readonly failures: (string | null)[];
+  readonly decodeMs: number;
+}
+
+const api = {
+  async decodeBatch(jobs: DecodeJob[], prep: Preprocessing): Promise<DecodedBatch> {
+    const t0 = performance.now();
+    const plane = 3 * prep.inputSize * prep.inputSize;
+    const tensor = new Float32Array(jobs.length * plane);
+    const failures: (string | null)[] = [];
+    for (const [i, job] of jobs.entries()) {
+      try {
+        const pixels = toInputPixels(await decodePixels(job.file), job.kind, prep);
+        writeInputTensor(pixels, prep, tensor, i * plane);
+        failures.push(null);
+      } catch (e) {
+        failures.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    const result: DecodedBatch = { tensor, failures, decodeMs: performance.now() - t0 };
+    return Comlink.transfer(result, [tensor.buffer]);
+  },
+  /** Raw RGB pixels at input size, for tests and the CAM inspector. */
+  async inputPixels(file: Blob, kind: ImageKind, prep: Preprocessing) {
+    const img = toInputPixels(await decodePixels(file), kind, prep);
+    return { width: img.width, height: img.height, channels: img.channels, data: Uint8Array.from(img.data) };
+  },
+};
+
+export type DecodeWorkerApi = typeof api;
+Comlink.expose(api);

@@ -1,0 +1,125 @@
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web';
+import { resolveModelIO, type ModelIO, type TensorInfo } from '../src/core/model-io';
+import type { ModelCard } from '../src/core/model-card';
+import { topK } from '../src/core/topk';
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+export type Backend = 'webgpu' | 'wasm';
+
+export interface LoadedModel {
+  readonly backend: Backend;
+  readonly io: ModelIO;
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  readonly threads: number;
+  /** Why WebGPU was not used, when it was asked for or available. */
+  readonly fallbackReason?: string;
+}
+
+export interface BatchPrediction {
+  /** batch × k class indices, descending logit, ties to the lower index. */
+  readonly topIndices: Int32Array;
+  readonly topLogits: Float32Array;
+  readonly k: number;
+  readonly inferMs: number;
+}
+
+let session: ort.InferenceSession | null = null;
+let io: ModelIO | null = null;
+
+function configureWasm(threads: number) {
+  const base = `${self.location.origin}${import.meta.env.BASE_URL}ort/`;
+  ort.env.wasm.wasmPaths = { mjs: `${base}ort-wasm-simd-threaded.jsep.mjs`, wasm: `${base}ort-wasm-simd-threaded.jsep.wasm` };
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+}
+
+function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
+  return meta.map((m) =>
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : d || null)) }
+      : { name: m.name, type: 'non-tensor', shape: [] },
+  );
+}
+
+async function webgpuAvailable(): Promise<string | null> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return 'this browser has no WebGPU';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter';
+  } catch (e) {
+    return `WebGPU adapter request failed: ${(e as Error).message}`;
+  }
+}
+
+const api = {
+  async load(model: ArrayBuffer, card: ModelCard, choice: BackendChoice, threads: number): Promise<LoadedModel> {
+    await session?.release();
+    session = null;
+    configureWasm(threads);
+    let backend: Backend = 'wasm';
+    let fallbackReason: string | undefined;
+    const bytes = new Uint8Array(model);
+    if (choice !== 'wasm') {
+      const missing = await webgpuAvailable();
+      if (missing) fallbackReason = missing;
+      else {
+        try {
+          session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+          backend = 'webgpu';
+        } catch (e) {
+          fallbackReason = `WebGPU session failed: ${(e as Error).message}`;
+        }
+      }
+      if (choice === 'webgpu' && backend !== 'webgpu') throw new Error(`WebGPU was required but is unavailable (${fallbackReason})`);
+    }
+    if (!session) {
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      } catch (e) {
+        throw new Error(`the model could not be loaded: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    const inputs = describe(session.inputMetadata);
+    const outputs = describe(session.outputMetadata);
+    try {
+      io = resolveModelIO(inputs, outputs, card);
+    } catch (e) {
+      await session.release();
+      session = null;
+      throw e;
+    }
+    return { backend, io, inputs, outputs, threads: ort.env.wasm.numThreads ?? threads, fallbackReason };
+  },
+
+  async predict(tensor: Float32Array, batch: number, k = 5): Promise<BatchPrediction> {
+    if (!session || !io) throw new Error('no model loaded');
+    const s = io.inputSize;
+    const t0 = performance.now();
+    const input = new ort.Tensor('float32', tensor, [batch, 3, s, s]);
+    const out = await session.run({ [io.inputName]: input }, [io.logitsOutput]);
+    const logits = out[io.logitsOutput];
+    const data = (logits.location === 'cpu' ? logits.data : await logits.getData()) as Float32Array;
+    const classes = data.length / batch;
+    const topIndices = new Int32Array(batch * k);
+    const topLogits = new Float32Array(batch * k);
+    for (let b = 0; b < batch; b++) {
+      const t = topK(data, k, b * classes, classes);
+      topIndices.set(t.indices, b * k);
+      topLogits.set(t.values, b * k);
+    }
+    logits.dispose();
+    input.dispose();
+    return Comlink.transfer({ topIndices, topLogits, k, inferMs: performance.now() - t0 }, [topIndices.buffer, topLogits.buffer]);
+  },
+
+  async release(): Promise<void> {
+    await session?.release();
+    session = null;
+    io = null;
+  },
+};
+
+export type InferenceWorkerApi = typeof api;
+Comlink.expose(api);
