@@ -70,6 +70,7 @@ function parseJsonLabels(text: string, source: string): LabelSet {
 }
 
 function checked(set: LabelSet): LabelSet {
+  if (set.wnids.length === 0) throw new LabelsError(`${set.source}: the labels file lists no classes`);
   const seen = new Map<string, number>();
   set.wnids.forEach((w, i) => {
     const prev = seen.get(w);

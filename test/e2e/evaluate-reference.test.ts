@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PreviewServer } from 'vite';
+import { openApp, serverUrl, startPreview, type AppSession } from '../support/browser';
+import { describeFixtures, fixture } from '../support/fixtures';
+import { referenceKey, runAndExport } from '../support/app-driver';
+import { MODELS, loadReferencePredictions, loadReferenceSummary } from '../support/reference';
+
+/**
+ * The heart of the product: the built app, in real headless Chromium, evaluates the fixture ImageNet-C set and
+ * the clean sample, and must agree image by image with onnxruntime-node on Pillow-decoded pixels.
+ */
+describeFixtures('evaluation agrees with the reference, image by image', () => {
+  let server: PreviewServer;
+  let app: AppSession;
+  beforeAll(async () => {
+    server = await startPreview();
+    app = await openApp(serverUrl(server));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await server?.close();
+  });
+
+  for (const [key, model] of Object.entries(MODELS)) {
+    it(`${key}: top-1 per image, error counts, mCE and clean error`, async () => {
+      await app.page.reload();
+      const { result, predictions } = await runAndExport(app.page, {
+        model: fixture('models', model.file),
+        labels: fixture('labels', 'imagenet_class_index.json'),
+        dataset: fixture('imagenet-c-mini'),
+        clean: fixture('imagenet-val-sample'),
+        backend: 'wasm',
+      });
+      const reference = loadReferencePredictions(model.reference);
+      const summary = loadReferenceSummary(model.reference);
+
+      // Per image: top-1 agreement ≥ 99.8 %, and the logits themselves close.
+      expect(predictions.length).toBe(4750 + 487);
+      let agree = 0;
+      let maxLogitDiff = 0;
+      const disagreements: string[] = [];
+      for (const p of predictions) {
+        const ref = reference.get(referenceKey(p.path));
+        expect(ref, p.path).toBeDefined();
+        expect(p.label).toBe(ref!.label);
+        if (p.top5?.[0] === ref!.top5[0]) agree++;
+        else disagreements.push(`${p.path}: ${p.top5?.[0]} vs ${ref!.top5[0]}`);
+        if (p.top5 && p.top5[0] === ref!.top5[0]) maxLogitDiff = Math.max(maxLogitDiff, Math.abs(p.logits_top5![0] - ref!.logits_top5[0]));
+      }
+      console.log(`${key}: ${agree}/${predictions.length} top-1 agree, max |Δ top logit| ${maxLogitDiff.toExponential(2)}`, disagreements.slice(0, 5));
+      expect(agree / predictions.length).toBeGreaterThanOrEqual(0.998);
+      expect(maxLogitDiff).toBeLessThan(1e-3);
+
+      // Per (corruption, severity): the same error counts as the reference.
+      expect(result.schema).toBe('shiftlens.result/v1');
+      expect(result.backend).toBe('wasm');
+      expect(result.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+      for (const [corruption, bySeverity] of Object.entries<any>(summary['imagenet-c-mini'])) {
+        for (const s of ['1', '2', '3', '4', '5']) {
+          const ours = result.corruptions[corruption].severities[s];
+          expect(ours, `${corruption}/${s}`).toEqual({ n: bySeverity[s].n, errors: bySeverity[s].top1_errors });
+        }
+        expect(result.metrics.ce[corruption], corruption).toBeCloseTo(bySeverity.CE * 100, 6);
+        expect(result.metrics.relativeCe[corruption], corruption).toBeCloseTo(bySeverity.relative_CE * 100, 6);
+      }
+
+      // Headline numbers (percent in our JSON, fractions in the summary): the bar is 0.3 points; equal counts give equality.
+      expect(Math.abs(result.metrics.mCE - summary.mCE * 100)).toBeLessThan(0.3);
+      expect(result.metrics.mCE).toBeCloseTo(summary.mCE * 100, 6);
+      expect(result.metrics.relativeMCE).toBeCloseTo(summary.relative_mCE * 100, 6);
+      expect(result.metrics.meanError19).toBeCloseTo(summary.mean_top1_error_19 * 100, 6);
+      expect(result.metrics.meanError15).toBeCloseTo(summary.mean_top1_error_15 * 100, 6);
+      const cleanRef = summary.clean['imagenet-val-sample'];
+      expect(result.clean.n).toBe(cleanRef.n);
+      expect(Math.abs((100 * result.clean.errors) / result.clean.n - 100 * cleanRef.top1_error)).toBeLessThan(0.3);
+      expect(result.cleanMatched.n).toBe(50);
+    });
+  }
+});

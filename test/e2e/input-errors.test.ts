@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PreviewServer } from 'vite';
+import { openApp, serverUrl, startPreview, type AppSession } from '../support/browser';
+import { describeFixtures, fixture } from '../support/fixtures';
+import { startRun } from '../support/app-driver';
+import { TempDataset } from '../support/temp-dataset';
+
+async function statusAfterRun(app: AppSession): Promise<string> {
+  await app.page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid="status"]')?.textContent ?? '';
+    return t === 'done' || t.startsWith('error');
+  }, undefined, { timeout: 120_000 });
+  return (await app.page.getByTestId('status').textContent()) ?? '';
+}
+
+/** Bad input gets a clear message, not a stack trace or a silent wrong number. */
+describeFixtures('clear messages for bad input', () => {
+  let server: PreviewServer;
+  let app: AppSession;
+  let data: TempDataset;
+  beforeAll(async () => {
+    server = await startPreview();
+    app = await openApp(serverUrl(server));
+    data = new TempDataset('junk')
+      .write('not-a-model.onnx', 'this is text, not a protobuf')
+      .write('flat/n01440764/a.JPEG', 'x')
+      .write('notes/readme.txt', 'hello');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await server?.close();
+    data?.dispose();
+  });
+
+  it('rejects a file that is not an ONNX model', async () => {
+    await app.page.reload();
+    await startRun(app.page, { model: `${data.root}/not-a-model.onnx`, labels: fixture('labels', 'imagenet_class_index.json'), dataset: fixture('imagenet-c-mini/fog') });
+    expect(await statusAfterRun(app)).toMatch(/^error: the model could not be loaded/);
+    expect(await app.page.getByTestId('export-json').count()).toBe(0);
+  });
+
+  it('explains the expected layout when the folder is not ImageNet-C', async () => {
+    await app.page.reload();
+    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), labels: fixture('labels', 'imagenet_class_index.json'), dataset: data.root });
+    expect(await statusAfterRun(app)).toMatch(/^error: no ImageNet-C images found .*<corruption>\/<severity 1–5>\/<class>\/<image>/);
+  });
+
+  it('refuses to number a subset of class folders without a labels file', async () => {
+    await app.page.reload();
+    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), dataset: fixture('imagenet-c-mini/fog') });
+    expect(await statusAfterRun(app)).toMatch(/^error: a labels file is needed: the data has 50 class folders but the model has 1000 classes/);
+  });
+});
