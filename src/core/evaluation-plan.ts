@@ -46,6 +46,12 @@ export function planEvaluation(
   if (clean && clean.images.length === 0 && cleanFiles!.length > 0) {
     throw new PlanError(`no clean images found among ${cleanFiles!.length} files: expected <class>/<image> or val/<class>/<image>`);
   }
+  if (corrupted.images.length === 0 && !clean?.images.length) {
+    throw new PlanError(
+      'no images to evaluate: expected an ImageNet-C folder laid out as <corruption>/<severity 1–5>/<class>/<image> ' +
+        '(e.g. fog/3/n01440764/x.JPEG), optionally under <group>/, and/or a clean folder of <class>/<image>',
+    );
+  }
   const allFolders = new Set([...corrupted.classFolders, ...(clean?.classFolders ?? [])]);
   let labelSet = labels;
   if (!labelSet) {
@@ -77,6 +83,13 @@ export function planEvaluation(
     const label = index.get(im.classFolder);
     if (label === undefined) unknownClass(im.path, im.classFolder);
     else images.push({ path: im.path, corruption: null, severity: null, label, identity: imageIdentity(im.classFolder, im.fileName) });
+  }
+  if (images.length === 0) {
+    const skipped = ignored.filter((i) => i.reason.startsWith('class folder'));
+    throw new PlanError(
+      `none of the ${skipped.length} images is in a class folder of the label list (${labelSet.source}); ` +
+        `first: ${skipped[0]?.path} — ${skipped[0]?.reason}`,
+    );
   }
   if (corrupted.missingSeverities.length) {
     warnings.push(

@@ -258,5 +258,5 @@ export function predictionsJsonl(preds: Iterable<import('./aggregate').ImagePred
       ),
     );
   }
-  return lines.join('\n') + '\n';
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
