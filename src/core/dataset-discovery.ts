@@ -95,7 +95,7 @@ export function discoverCorrupted(files: Iterable<FileRef>): CorruptedDataset {
       continue;
     }
     const severity = Number(sev);
-    if (!/^\d+$/.test(sev) || !(SEVERITIES as readonly number[]).includes(severity)) {
+    if (!/^[1-5]$/.test(sev) || !(SEVERITIES as readonly number[]).includes(severity)) {
       ignored.push({ path: f.path, reason: `severity folder "${sev}" is not 1–5` });
       continue;
     }

@@ -52,11 +52,12 @@ export function parseModelCard(text: string, fallbackName = 'model'): { card: Mo
   const card: ModelCard = { ...DEFAULT_CARD, ...o, name: typeof o.name === 'string' && o.name ? o.name : fallbackName } as ModelCard;
   card.mean = o.mean === undefined ? IMAGENET_MEAN : triple(o.mean, 'mean');
   card.std = o.std === undefined ? IMAGENET_STD : triple(o.std, 'std');
-  if (card.mean.every((m) => m > 1) || card.std.every((s) => s > 1)) {
-    // A 0–255 card (Caffe style) would silently wreck every number downstream.
+  if (card.mean.some((m) => m > 1)) {
+    // A 0–255 card (Caffe style) would silently wreck every number downstream. Its std, when given, is on the
+    // same scale; a missing std stays the (0–1 scale) default.
     card.mean = card.mean.map((m) => m / 255) as unknown as Triple;
-    card.std = card.std.map((s) => s / 255) as unknown as Triple;
-    notes.push('mean/std looked like 0–255 values and were divided by 255');
+    if (o.std !== undefined) card.std = card.std.map((s) => s / 255) as unknown as Triple;
+    notes.push(`mean${o.std !== undefined ? '/std' : ''} looked like 0–255 values and ${o.std !== undefined ? 'were' : 'was'} divided by 255`);
   }
   if (card.std.some((s) => s <= 0)) throw new ModelCardError('model card: std must be positive');
   for (const key of ['inputSize', 'resizeTo'] as const) {

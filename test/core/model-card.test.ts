@@ -78,6 +78,12 @@ describe('parseModelCard', () => {
     expect((200 / 255 - card.mean[0]) / card.std[0]).toBeCloseTo(96, 9);
   });
 
+  it('a 0–255 mean without a std keeps the default 0–1 std', () => {
+    const { card } = parseModelCard(JSON.stringify({ mean: [123.675, 116.28, 103.53] }));
+    card.mean.forEach((m, i) => expect(m).toBeCloseTo([0.485, 0.456, 0.406][i], 12));
+    expect([...card.std]).toEqual([0.229, 0.224, 0.225]);
+  });
+
   it('0–1 values are not rescaled (not even a mean of exactly 1)', () => {
     const { card, notes } = parseModelCard(JSON.stringify({ mean: [1, 1, 1], std: [1, 1, 1] }));
     expect([...card.mean]).toEqual([1, 1, 1]);
