@@ -79,10 +79,6 @@ export function discoverCorrupted(files: Iterable<FileRef>): CorruptedDataset {
       ignored.push({ path: f.path, reason: junk });
       continue;
     }
-    if (f.size === 0) {
-      ignored.push({ path: f.path, reason: 'empty file (0 bytes)' });
-      continue;
-    }
     const n = parts.length;
     if (n < 4) {
       ignored.push({ path: f.path, reason: 'not inside <corruption>/<severity>/<class>/' });
@@ -131,10 +127,6 @@ export function discoverClean(files: Iterable<FileRef>): CleanDataset {
     const junk = junkReason(parts);
     if (junk) {
       ignored.push({ path: f.path, reason: junk });
-      continue;
-    }
-    if (f.size === 0) {
-      ignored.push({ path: f.path, reason: 'empty file (0 bytes)' });
       continue;
     }
     const n = parts.length;

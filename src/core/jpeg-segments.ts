@@ -37,3 +37,28 @@ export function stripOrientationAndColorProfile(bytes: Uint8Array): Uint8Array {
   }
   return out;
 }
+
+/**
+ * True when a JPEG has no end-of-image marker after its first scan. Browsers draw a truncated JPEG with grey
+ * filling the missing part; Pillow (the reference) refuses it. Inside entropy-coded data 0xFF is always
+ * followed by 0x00 or a restart marker, so a 0xFFD9 after SOS can only be the real EOI.
+ */
+export function jpegIsTruncated(bytes: Uint8Array): boolean {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return false; // not a JPEG: not ours to judge
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) return true;
+    const marker = bytes[pos + 1];
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (marker === 0xda) break;
+    pos += 2 + ((bytes[pos + 2] << 8) | bytes[pos + 3]);
+  }
+  if (pos + 4 > bytes.length) return true;
+  for (let i = bytes.length - 2; i > pos; i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return false;
+  }
+  return true;
+}

@@ -1,4 +1,4 @@
-import { stripOrientationAndColorProfile } from '../core/jpeg-segments';
+import { jpegIsTruncated, stripOrientationAndColorProfile } from '../core/jpeg-segments';
 import { normalizeToChw, type Triple } from '../core/normalize';
 import { resizeAndCenterCrop, type RgbImage } from '../core/pillow-resize';
 
@@ -19,7 +19,8 @@ export const DECODER_DESCRIPTION =
 /** Decodes like Pillow's `convert('RGB')`: no EXIF rotation, no ICC colour conversion, greyscale → 3 channels. */
 export async function decodePixels(blob: Blob): Promise<RgbImage> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
-  if (bytes.length === 0) throw new Error('empty file');
+  if (bytes.length === 0) throw new Error('empty file (0 bytes)');
+  if (jpegIsTruncated(bytes)) throw new Error('truncated JPEG (no end-of-image marker)');
   const stripped = stripOrientationAndColorProfile(bytes);
   let bitmap: ImageBitmap;
   try {

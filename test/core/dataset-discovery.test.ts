@@ -127,7 +127,6 @@ describe('discoverCorrupted: junk is reported, never fatal', () => {
     { path: 'root/loose.JPEG', size: 100 },
     { path: '__MACOSX/root/fog/3/n01440764/._a.JPEG', size: 100 },
     { path: 'root/__MACOSX/fog/3/n01440764/a.JPEG', size: 100 },
-    { path: 'root/fog/3/n01440764/empty.JPEG', size: 0 },
     { path: 'root/fog/3/n01440764/sub/deep.JPEG', size: 100 },
   ];
   const ds = discoverCorrupted(files);
@@ -151,7 +150,6 @@ describe('discoverCorrupted: junk is reported, never fatal', () => {
     expect(r('root/loose.JPEG')).toMatch(/not inside <corruption>\/<severity>\/<class>/);
     expect(r('__MACOSX/root/fog/3/n01440764/._a.JPEG')).toMatch(/hidden|system/);
     expect(r('root/__MACOSX/fog/3/n01440764/a.JPEG')).toMatch(/hidden|system/);
-    expect(r('root/fog/3/n01440764/empty.JPEG')).toMatch(/empty|0 bytes/);
     expect(r('root/fog/3/n01440764/sub/deep.JPEG')).toMatch(/not inside/);
   });
 
@@ -162,9 +160,9 @@ describe('discoverCorrupted: junk is reported, never fatal', () => {
     expect(ds.missingSeverities.map((m) => m.severity)).toEqual([1, 2, 4, 5]);
   });
 
-  it('a size left undefined is not treated as empty', () => {
-    const d = discoverCorrupted([{ path: 'fog/1/n01/a.JPEG' }]);
-    expect(d.images).toHaveLength(1);
+  it('a zero-byte image is kept: the decoder lists it as unreadable, with its path', () => {
+    const d = discoverCorrupted([{ path: 'fog/1/n01/a.JPEG' }, { path: 'fog/1/n01/empty.JPEG', size: 0 }]);
+    expect(d.images.map((i) => i.fileName)).toEqual(['a.JPEG', 'empty.JPEG']);
   });
 });
 
@@ -187,18 +185,16 @@ describe('discoverClean', () => {
     expect(reasonOf(ds.ignored, 'root/weather/snow/1/n01440764/b.JPEG')).toMatch(/ImageNet-C/);
   });
 
-  it('reports junk, loose files and empty files', () => {
+  it('reports junk and loose files', () => {
     const ds = discoverClean([
       { path: 'loose.JPEG', size: 5 },
       { path: 'val/.DS_Store', size: 5 },
       { path: 'val/n01440764/notes.txt', size: 5 },
-      { path: 'val/n01440764/zero.JPEG', size: 0 },
       { path: '__MACOSX/val/n01440764/._a.JPEG', size: 5 },
     ]);
     expect(ds.images).toEqual([]);
-    expect(ds.ignored).toHaveLength(5);
+    expect(ds.ignored).toHaveLength(4);
     expect(reasonOf(ds.ignored, 'loose.JPEG')).toMatch(/class/);
-    expect(reasonOf(ds.ignored, 'val/n01440764/zero.JPEG')).toMatch(/empty|0 bytes/);
     expect(reasonOf(ds.ignored, 'val/n01440764/notes.txt')).toMatch(/not an image/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { stripOrientationAndColorProfile } from '../../src/core/jpeg-segments';
+import { jpegIsTruncated, stripOrientationAndColorProfile } from '../../src/core/jpeg-segments';
 import { describeFixtures, fixture } from '../support/fixtures';
 
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
@@ -156,6 +156,43 @@ describeFixtures('stripOrientationAndColorProfile on real JPEGs', () => {
     if (found!.path === 'n01514668/n01514668_cock.JPEG') {
       // one APP2 of length 3160: 122371 − 3162
       expect(out.length).toBe(119209);
+    }
+  });
+});
+
+describe('jpegIsTruncated', () => {
+  const jpeg = (...parts: number[][]) => new Uint8Array(parts.flat());
+  const SOI = [0xff, 0xd8];
+  const APP0 = [0xff, 0xe0, 0x00, 0x04, 0x4a, 0x46];
+  const SOS = [0xff, 0xda, 0x00, 0x04, 0x01, 0x00];
+  // Entropy data with a stuffed 0xFF00 and a restart marker: neither is an end of image.
+  const DATA = [0x12, 0xff, 0x00, 0x34, 0xff, 0xd0, 0x56];
+  const EOI = [0xff, 0xd9];
+
+  it('a complete JPEG is not truncated (stuffed bytes and restart markers are not EOI)', () => {
+    expect(jpegIsTruncated(jpeg(SOI, APP0, SOS, DATA, EOI))).toBe(false);
+  });
+  it('a JPEG cut inside its scan is truncated', () => {
+    expect(jpegIsTruncated(jpeg(SOI, APP0, SOS, DATA))).toBe(true);
+  });
+  it('a JPEG cut inside its header is truncated', () => {
+    expect(jpegIsTruncated(jpeg(SOI, [0xff, 0xe0, 0x00, 0x40, 0x4a]))).toBe(true);
+  });
+  it('a PNG or other non-JPEG is not judged', () => {
+    expect(jpegIsTruncated(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]))).toBe(false);
+  });
+});
+
+describeFixtures('jpegIsTruncated on real files', () => {
+  it('no fixture JPEG is truncated; each cut short is', () => {
+    const dir = fixture('imagenet-val-sample');
+    const files = readdirSync(dir).flatMap((c) => readdirSync(join(dir, c)).map((f) => join(dir, c, f)));
+    expect(files.length).toBeGreaterThan(400);
+    for (const f of files) {
+      const bytes = new Uint8Array(readFileSync(f));
+      expect(jpegIsTruncated(bytes), f).toBe(false);
+      expect(jpegIsTruncated(bytes.subarray(0, Math.floor(bytes.length * 0.7))), f).toBe(true);
+      expect(jpegIsTruncated(bytes.subarray(0, bytes.length - 2)), f).toBe(true);
     }
   });
 });
