@@ -4,6 +4,7 @@ import { openApp, serverUrl, startPreview, type AppSession } from '../support/br
 import { describeFixtures, fixture } from '../support/fixtures';
 import { startRun } from '../support/app-driver';
 import { TempDataset } from '../support/temp-dataset';
+import { poolingClassifier } from '../support/tiny-onnx';
 
 async function statusAfterRun(app: AppSession): Promise<string> {
   await app.page.waitForFunction(() => {
@@ -24,7 +25,9 @@ describeFixtures('clear messages for bad input', () => {
     data = new TempDataset('junk')
       .write('not-a-model.onnx', 'this is text, not a protobuf')
       .write('flat/n01440764/a.JPEG', 'x')
-      .write('notes/readme.txt', 'hello');
+      .write('notes/readme.txt', 'hello')
+      .write('wrong-size.onnx', poolingClassifier(299))
+      .write('greyscale-input.onnx', poolingClassifier(224, 'N', 1));
   });
   afterAll(async () => {
     await app?.close();
@@ -37,6 +40,19 @@ describeFixtures('clear messages for bad input', () => {
     await startRun(app.page, { model: `${data.root}/not-a-model.onnx`, labels: fixture('labels', 'imagenet_class_index.json'), dataset: fixture('imagenet-c-mini/fog') });
     expect(await statusAfterRun(app)).toMatch(/^error: the model could not be loaded/);
     expect(await app.page.getByTestId('export-json').count()).toBe(0);
+  });
+
+  it('rejects a model whose input size does not fit, before any image is read', async () => {
+    await app.page.reload();
+    await startRun(app.page, { model: `${data.root}/wrong-size.onnx`, labels: fixture('labels', 'imagenet_class_index.json'), dataset: fixture('imagenet-c-mini/fog') });
+    expect(await statusAfterRun(app)).toMatch(/^error: input input float32\[N, 3, 299, 299\] expects height 299, but images are 224×224/);
+    expect(await app.page.getByTestId('progress').count()).toBe(0);
+  });
+
+  it('rejects a model that does not take 3-channel images', async () => {
+    await app.page.reload();
+    await startRun(app.page, { model: `${data.root}/greyscale-input.onnx`, labels: fixture('labels', 'imagenet_class_index.json'), dataset: fixture('imagenet-c-mini/fog') });
+    expect(await statusAfterRun(app)).toMatch(/^error: input .* is not an image batch \[N, 3, H, W\]/);
   });
 
   it('explains the expected layout when the folder is not ImageNet-C', async () => {
