@@ -30,8 +30,18 @@ export interface ResultDocument {
   /** The clean originals of the corrupted images (same class folder and file stem): used for relative CE. */
   cleanMatched?: CellCounts;
   metrics: ResultMetricsPercent;
-  counts: { images: number; inferred: number; fromCache: number; unreadable: number };
+  counts: {
+    images: number;
+    /** Inferred in the session that exported this. */
+    inferred: number;
+    fromCache: number;
+    unreadable: number;
+    /** Inferred and stored over every session of this run (each image once, however often the tab reloaded). */
+    inferredAllSessions?: number;
+  };
   unreadable: { path: string; reason: string }[];
+  /** Things that happened during the run worth knowing (a backend fallback, say). */
+  notes?: string[];
 }
 
 const pct = (x: number | null) => (x === null ? null : x * 100);
@@ -197,7 +207,13 @@ export function validateResult(raw: unknown): ResultDocument {
     clean,
     cleanMatched,
     metrics: metricsToPercent(computeMetrics(countsOf({ corruptions }), cleanErrorForRelative({ clean, cleanMatched }))),
-    counts: { images: num(counts.images), inferred: num(counts.inferred), fromCache: num(counts.fromCache), unreadable: num(counts.unreadable) },
+    counts: {
+      images: num(counts.images),
+      inferred: num(counts.inferred),
+      fromCache: num(counts.fromCache),
+      unreadable: num(counts.unreadable),
+      ...(counts.inferredAllSessions !== undefined ? { inferredAllSessions: num(counts.inferredAllSessions) } : {}),
+    },
     unreadable: Array.isArray(raw.unreadable)
       ? raw.unreadable.filter(isObj).slice(0, 100_000).map((u) => ({ path: s(u.path, 2000), reason: s(u.reason) }))
       : [],
@@ -216,7 +232,8 @@ export interface ResultMeta {
   dataset: ResultDocument['dataset'];
   preprocessing: ResultDocument['preprocessing'];
   cleanDatasetName?: string;
-  counts: { inferred: number; fromCache: number };
+  counts: { inferred: number; fromCache: number; inferredAllSessions?: number };
+  notes?: string[];
 }
 
 export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMeta): ResultDocument {
@@ -241,6 +258,7 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
     counts: { images: evaluated + agg.unreadable.length, ...meta.counts, unreadable: agg.unreadable.length },
     unreadable: agg.unreadable,
   };
+  if (meta.notes?.length) doc.notes = meta.notes;
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
   return doc;

@@ -1,23 +1,21 @@
 import * as Comlink from 'comlink';
 import type { ImagePrediction } from '../core/aggregate';
 import type { PlannedImage } from '../core/evaluation-plan';
-import type { Preprocessing } from './decode-image';
-import type { DecodeWorkerApi, DecodedBatch } from '../../workers/decode.worker';
-import type { BackendChoice, InferenceWorkerApi, LoadedModel } from '../../workers/inference.worker';
 import type { ModelCard } from '../core/model-card';
+import { predictionKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
+import type { Preprocessing } from './decode-image';
+import type { DecodeWorkerApi, DecodedBatch, DecodeJob } from '../../workers/decode.worker';
+import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel } from '../../workers/inference.worker';
+import { lookupPredictions } from './prediction-cache';
+import { CacheWriter } from './cache-writer';
 
 export interface RunProgress {
   readonly done: number;
   readonly total: number;
+  readonly fromCache: number;
+  /** Inference rate of this session (cached images excluded). */
   readonly imagesPerSec: number;
   readonly etaSec: number | null;
-}
-
-export interface RunOptions {
-  readonly batchSize: number;
-  readonly decodeWorkers: number;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: RunProgress) => void;
 }
 
 export class RunCancelled extends Error {
@@ -26,25 +24,72 @@ export class RunCancelled extends Error {
   }
 }
 
-/** The inference worker with a model in it. */
+/** A worker that can die: every call races the worker's own error event. */
+class Supervised<T> {
+  readonly api: Comlink.Remote<T>;
+  private readonly died: Promise<never>;
+  constructor(private readonly worker: Worker) {
+    this.api = Comlink.wrap<T>(worker);
+    this.died = new Promise<never>((_, reject) => {
+      const fail = (why: string) => reject(new WorkerCrashed(why));
+      worker.addEventListener('error', (e) => fail(e.message || 'worker error'));
+      worker.addEventListener('messageerror', () => fail('message could not be read'));
+    });
+    this.died.catch(() => {});
+  }
+  call<R>(p: Promise<R>): Promise<R> {
+    return Promise.race([p, this.died]);
+  }
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
+
+export class WorkerCrashed extends Error {}
+
+const inferenceWorker = () =>
+  new Supervised<InferenceWorkerApi>(new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }));
+const decodeWorker = (i: number) =>
+  new Supervised<DecodeWorkerApi>(new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: `decode-${i}` }));
+
+/** The inference worker with a model in it; restarts itself (on WASM if WebGPU was lost) when it dies. */
 export class InferenceEngine {
+  private worker: Supervised<InferenceWorkerApi>;
+  readonly notes: string[] = [];
   private constructor(
-    private readonly worker: Worker,
-    readonly api: Comlink.Remote<InferenceWorkerApi>,
-    readonly loaded: LoadedModel,
-  ) {}
+    worker: Supervised<InferenceWorkerApi>,
+    public loaded: LoadedModel,
+    private readonly model: ArrayBuffer,
+    private readonly card: ModelCard,
+    private readonly threads: number,
+  ) {
+    this.worker = worker;
+  }
 
   static async start(model: ArrayBuffer, card: ModelCard, backend: BackendChoice, threads: number): Promise<InferenceEngine> {
-    const worker = new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' });
-    const api = Comlink.wrap<InferenceWorkerApi>(worker);
+    const worker = inferenceWorker();
     try {
-      // A copy: the caller keeps its bytes (for hashing, a later reload).
-      const loaded = await api.load(model.slice(0), card, backend, threads);
-      return new InferenceEngine(worker, api, loaded);
+      // A copy: the caller keeps its bytes (for hashing, a restart).
+      const loaded = await worker.call(worker.api.load(model.slice(0), card, backend, threads));
+      return new InferenceEngine(worker, loaded, model, card, threads);
     } catch (e) {
       worker.terminate();
       throw e;
     }
+  }
+
+  predict(tensor: Float32Array, n: number): Promise<BatchPrediction> {
+    return this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5));
+  }
+
+  /** A fresh worker; after a WebGPU failure, on WASM. */
+  async restart(reason: string): Promise<void> {
+    this.worker.terminate();
+    // A lost WebGPU device is not coming back in this tab: WASM is the one backend certain to work.
+    const backend: BackendChoice = 'wasm';
+    this.notes.push(`${this.loaded.backend} inference failed (${reason}); restarted on ${backend}`);
+    this.worker = inferenceWorker();
+    this.loaded = await this.worker.call(this.worker.api.load(this.model.slice(0), this.card, backend, this.threads));
   }
 
   dispose(): void {
@@ -52,81 +97,160 @@ export class InferenceEngine {
   }
 }
 
-function startDecoders(count: number): { apis: Comlink.Remote<DecodeWorkerApi>[]; stop: () => void } {
-  const workers = Array.from(
-    { length: count },
-    (_, i) => new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: `decode-${i}` }),
-  );
-  return { apis: workers.map((w) => Comlink.wrap<DecodeWorkerApi>(w)), stop: () => workers.forEach((w) => w.terminate()) };
+class DecoderPool {
+  private workers: Supervised<DecodeWorkerApi>[];
+  constructor(size: number) {
+    this.workers = Array.from({ length: Math.max(1, size) }, (_, i) => decodeWorker(i));
+  }
+  get size(): number {
+    return this.workers.length;
+  }
+  /** Decodes on worker `slot`; a crashed worker is replaced and the batch decoded again, once. */
+  async decode(slot: number, jobs: DecodeJob[], prep: Preprocessing): Promise<DecodedBatch> {
+    const i = slot % this.workers.length;
+    try {
+      return await this.workers[i].call(this.workers[i].api.decodeBatch(jobs, prep));
+    } catch (e) {
+      if (!(e instanceof WorkerCrashed)) throw e;
+      this.workers[i].terminate();
+      this.workers[i] = decodeWorker(i);
+      return this.workers[i].call(this.workers[i].api.decodeBatch(jobs, prep));
+    }
+  }
+  stop(): void {
+    this.workers.forEach((w) => w.terminate());
+  }
+}
+
+export interface EvaluateOptions {
+  readonly engine: InferenceEngine;
+  readonly images: readonly PlannedImage[];
+  readonly fileOf: (path: string) => File;
+  readonly prep: Preprocessing;
+  readonly evaluation: EvaluationKey;
+  /** The run record to continue (its inferredStored counts earlier sessions). */
+  readonly run: RunRecord;
+  readonly batchSize: number;
+  readonly decodeWorkers: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: RunProgress) => void;
+  readonly onPause?: (message: string) => void;
+  readonly onResume?: () => void;
+  /** Receives the cache writer so the UI can ask it to retry after freeing space. */
+  readonly onWriter?: (w: CacheWriter) => void;
+}
+
+export interface EvaluateResult {
+  readonly predictions: ImagePrediction[];
+  readonly inferred: number;
+  readonly fromCache: number;
+  readonly run: RunRecord;
+}
+
+function fromCached(im: PlannedImage, c: CachedPrediction): ImagePrediction {
+  return c.u !== undefined ? { ...im, top: [], topLogits: [], unreadable: c.u } : { ...im, top: c.t, topLogits: c.l };
 }
 
 /**
- * Decodes in a pool of workers while the inference worker runs the previous batch, so decoding hides behind
- * inference. Predictions come back in the plan's order.
+ * Reads what the cache already has, then decodes the rest in a worker pool while the inference worker runs the
+ * previous batch, storing each batch's predictions as they come. Predictions come back in the plan's order.
  */
-export async function runEvaluation(
-  engine: InferenceEngine,
-  images: readonly PlannedImage[],
-  fileOf: (path: string) => Blob,
-  prep: Preprocessing,
-  opts: RunOptions,
-): Promise<ImagePrediction[]> {
-  const batchSize = engine.loaded.io.fixedBatch ?? opts.batchSize;
-  const batches: PlannedImage[][] = [];
-  for (let i = 0; i < images.length; i += batchSize) batches.push(images.slice(i, i + batchSize));
-  const decoders = startDecoders(Math.max(1, opts.decodeWorkers));
-  const results: ImagePrediction[] = [];
+export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
+  const { engine, images } = o;
+  const keys = images.map((im) => {
+    const f = o.fileOf(im.path);
+    return predictionKey(o.evaluation, { path: im.path, size: f.size, lastModified: f.lastModified });
+  });
+  const cached = await lookupPredictions(keys);
+  const results: (ImagePrediction | undefined)[] = images.map((im, i) => {
+    const c = cached[i];
+    // A cached prediction scored against another label (a different labels file) is not reused.
+    return c && c.y === im.label ? fromCached(im, c) : undefined;
+  });
+  const todo = images.map((_, i) => i).filter((i) => results[i] === undefined);
+  const fromCache = images.length - todo.length;
+  const writer = new CacheWriter({ ...o.run, total: images.length }, o.onPause ?? (() => {}), o.onResume ?? (() => {}));
+  o.onWriter?.(writer);
+
+  const batchSize = engine.loaded.io.fixedBatch ?? o.batchSize;
+  const batches: number[][] = [];
+  for (let i = 0; i < todo.length; i += batchSize) batches.push(todo.slice(i, i + batchSize));
+  const pool = new DecoderPool(o.decodeWorkers);
+  const jobsOf = (b: number[]): DecodeJob[] =>
+    b.map((i) => ({ file: o.fileOf(images[i].path), kind: images[i].corruption === null ? 'clean' : 'corrupted' }));
   const t0 = performance.now();
-  const prefetch = decoders.apis.length + 1;
-  const pending = new Map<number, Promise<DecodedBatch>>();
-  const decode = (k: number) => {
-    const b = batches[k];
-    return decoders.apis[k % decoders.apis.length].decodeBatch(
-      b.map((im) => ({ file: fileOf(im.path), kind: im.corruption === null ? 'clean' : 'corrupted' })),
-      prep,
-    );
+  let inferred = 0;
+  const report = () => {
+    const rate = inferred / Math.max((performance.now() - t0) / 1000, 1e-6);
+    o.onProgress?.({
+      done: fromCache + inferred,
+      total: images.length,
+      fromCache,
+      imagesPerSec: rate,
+      etaSec: rate > 0 ? (todo.length - inferred) / rate : null,
+    });
   };
+  report();
+  const prefetch = pool.size + 1;
+  const pending = new Map<number, Promise<DecodedBatch>>();
+  const decode = (k: number) => pool.decode(k, jobsOf(batches[k]), o.prep);
   try {
     for (let k = 0; k < Math.min(prefetch, batches.length); k++) pending.set(k, decode(k));
     for (let k = 0; k < batches.length; k++) {
-      if (opts.signal?.aborted) throw new RunCancelled();
-      const decoded = await pending.get(k)!;
+      if (o.signal?.aborted) throw new RunCancelled();
+      await writer.gate();
+      let decoded = await pending.get(k)!;
       pending.delete(k);
       if (k + prefetch < batches.length) pending.set(k + prefetch, decode(k + prefetch));
       const batch = batches[k];
-      let tensor = decoded.tensor;
-      let n = batch.length;
-      if (engine.loaded.io.fixedBatch && n < batchSize) {
-        // A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded.
-        const padded = new Float32Array((tensor.length / n) * batchSize);
-        padded.set(tensor);
-        tensor = padded;
-        n = batchSize;
+      let pred: BatchPrediction;
+      try {
+        pred = await engine.predict(padded(decoded.tensor, batch.length, engine.loaded.io.fixedBatch), engine.loaded.io.fixedBatch ?? batch.length);
+      } catch (e) {
+        // The tensor went to the dead worker: decode again, restart inference (WebGPU lost → WASM), retry once.
+        await engine.restart((e as Error).message);
+        decoded = await decode(k);
+        pred = await engine.predict(padded(decoded.tensor, batch.length, engine.loaded.io.fixedBatch), engine.loaded.io.fixedBatch ?? batch.length);
       }
-      const pred = await engine.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5);
-      batch.forEach((im, i) => {
+      const entries: [string, CachedPrediction][] = [];
+      batch.forEach((idx, i) => {
+        const im = images[idx];
         const failure = decoded.failures[i];
-        results.push(
-          failure !== null
-            ? { ...im, top: [], topLogits: [], unreadable: failure }
-            : {
-                ...im,
-                top: Array.from(pred.topIndices.subarray(i * pred.k, (i + 1) * pred.k)),
-                topLogits: Array.from(pred.topLogits.subarray(i * pred.k, (i + 1) * pred.k)),
-              },
-        );
+        let p: ImagePrediction;
+        let c: CachedPrediction;
+        if (failure !== null) {
+          p = { ...im, top: [], topLogits: [], unreadable: failure };
+          c = { t: [], l: [], y: im.label, u: failure };
+        } else {
+          const top = Array.from(pred.topIndices.subarray(i * pred.k, (i + 1) * pred.k));
+          const topLogits = Array.from(pred.topLogits.subarray(i * pred.k, (i + 1) * pred.k));
+          p = { ...im, top, topLogits };
+          c = { t: top, l: topLogits, y: im.label };
+        }
+        results[idx] = p;
+        entries.push([keys[idx], c]);
       });
-      const elapsed = (performance.now() - t0) / 1000;
-      const rate = results.length / Math.max(elapsed, 1e-6);
-      opts.onProgress?.({
-        done: results.length,
-        total: images.length,
-        imagesPerSec: rate,
-        etaSec: rate > 0 ? (images.length - results.length) / rate : null,
-      });
+      writer.enqueue(entries);
+      inferred += batch.length;
+      report();
     }
+    if (o.signal?.aborted) throw new RunCancelled();
+    await writer.finish(true);
+  } catch (e) {
+    // Cancelled: what was computed is still written (as when a tab closes after a write). Anything else: stop.
+    if (e instanceof RunCancelled && !writer.isPaused) await writer.finish(false).catch(() => {});
+    else writer.abort(e);
+    throw e;
   } finally {
-    decoders.stop();
+    pool.stop();
   }
-  return results;
+  return { predictions: results as ImagePrediction[], inferred, fromCache, run: writer.record };
+}
+
+/** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */
+function padded(tensor: Float32Array, n: number, fixedBatch: number | null): Float32Array {
+  if (!fixedBatch || n >= fixedBatch) return tensor;
+  const out = new Float32Array((tensor.length / n) * fixedBatch);
+  out.set(tensor);
+  return out;
 }

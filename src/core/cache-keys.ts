@@ -1,0 +1,70 @@
+import type { ModelCard } from './model-card';
+
+/** Bumped whenever decoding or preprocessing changes what a cached prediction means. */
+export const PIPELINE_VERSION = 1;
+
+/** Everything about preprocessing that changes the input tensor, as a short stable string. */
+export function preprocessingId(card: Pick<ModelCard, 'mean' | 'std' | 'inputSize' | 'resizeTo'>): string {
+  const n = (xs: readonly number[]) => xs.map((x) => +x.toPrecision(8)).join(',');
+  return `v${PIPELINE_VERSION};m${n(card.mean)};s${n(card.std)};i${card.inputSize};r${card.resizeTo}`;
+}
+
+/** A file as the cache knows it: where it sits in the picked folder, how big it is and when it last changed. */
+export interface FileIdentity {
+  readonly path: string;
+  readonly size: number;
+  readonly lastModified: number;
+}
+
+/** The evaluation a prediction belongs to: one model, one preprocessing, one output. */
+export interface EvaluationKey {
+  readonly modelSha256: string;
+  readonly preprocessing: string;
+  readonly logitsOutput: string;
+}
+
+export const PREDICTION_PREFIX = 'p|';
+export const RUN_PREFIX = 'r|';
+
+export function evaluationPrefix(e: EvaluationKey): string {
+  return `${PREDICTION_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|`;
+}
+
+export function predictionKey(e: EvaluationKey, f: FileIdentity): string {
+  return `${evaluationPrefix(e)}${f.path}|${f.size}|${f.lastModified}`;
+}
+
+/** Prefix of the predictions of one picked folder (its name is the first path segment). */
+export function datasetPrefix(e: EvaluationKey, folderName: string): string {
+  return `${evaluationPrefix(e)}${folderName}/`;
+}
+
+export function runKey(e: EvaluationKey, datasets: readonly string[]): string {
+  return `${RUN_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|${datasets.join('+')}`;
+}
+
+/** What is stored per image: enough to recompute every metric without the model. */
+export interface CachedPrediction {
+  /** Top-5 class indices. */
+  readonly t: number[];
+  /** Their logits. */
+  readonly l: number[];
+  /** The label it was scored against. */
+  readonly y: number;
+  /** Why the file could not be read, when it could not. */
+  readonly u?: string;
+}
+
+/** A run's bookkeeping, written in the same transaction as its predictions. */
+export interface RunRecord {
+  readonly key: string;
+  readonly modelName: string;
+  readonly modelSha256: string;
+  readonly datasets: string[];
+  readonly total: number;
+  /** Predictions inferred and stored, over every session of this run. */
+  readonly inferredStored: number;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly finished: boolean;
+}

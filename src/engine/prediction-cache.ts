@@ -1,0 +1,112 @@
+import { createStore, getMany, get, promisifyRequest, type UseStore } from 'idb-keyval';
+import { RUN_PREFIX, type CachedPrediction, type RunRecord } from '../core/cache-keys';
+
+const DB_NAME = 'shiftlens';
+const STORE_NAME = 'cache';
+/** getMany/setMany chunk: ~1000 records a transaction is where IndexedDB stops getting faster. */
+const CHUNK = 1000;
+
+let storeInstance: UseStore | null = null;
+function store(): UseStore {
+  return (storeInstance ??= createStore(DB_NAME, STORE_NAME));
+}
+
+export class StorageFullError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `browser storage is full (${(cause as Error)?.message ?? 'quota exceeded'}). Nothing computed so far is lost: ` +
+        'free space (clear cached predictions of other models below, or disk space), then press Continue.',
+    );
+    this.name = 'StorageFullError';
+  }
+}
+
+export function isQuotaError(e: unknown): boolean {
+  const name = (e as DOMException | null)?.name;
+  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || /quota/i.test((e as Error)?.message ?? '');
+}
+
+export async function lookupPredictions(keys: readonly string[]): Promise<(CachedPrediction | undefined)[]> {
+  const out: (CachedPrediction | undefined)[] = [];
+  for (let i = 0; i < keys.length; i += CHUNK) out.push(...(await getMany<CachedPrediction>(keys.slice(i, i + CHUNK) as string[], store())));
+  return out;
+}
+
+/**
+ * Writes predictions and the run record in one transaction: either both land or neither does, so the run's
+ * count of stored predictions never disagrees with the predictions themselves.
+ */
+export async function storePredictions(entries: readonly [string, CachedPrediction][], run: RunRecord): Promise<void> {
+  try {
+    await store()('readwrite', (s) => {
+      try {
+        for (const [k, v] of entries) s.put(v, k);
+        s.put(run, run.key);
+      } catch (e) {
+        s.transaction.abort();
+        throw e;
+      }
+      return promisifyRequest(s.transaction);
+    });
+  } catch (e) {
+    if (isQuotaError(e)) throw new StorageFullError(e);
+    throw e;
+  }
+}
+
+export function getRun(key: string): Promise<RunRecord | undefined> {
+  return get<RunRecord>(key, store());
+}
+
+export async function putRun(run: RunRecord): Promise<void> {
+  try {
+    await store()('readwrite', (s) => {
+      s.put(run, run.key);
+      return promisifyRequest(s.transaction);
+    });
+  } catch (e) {
+    if (isQuotaError(e)) throw new StorageFullError(e);
+    throw e;
+  }
+}
+
+const range = (prefix: string) => IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+
+export function countWithPrefix(prefix: string): Promise<number> {
+  return store()('readonly', (s) => promisifyRequest(s.count(range(prefix))));
+}
+
+export function deleteWithPrefix(prefix: string): Promise<void> {
+  return store()('readwrite', (s) => {
+    s.delete(range(prefix));
+    return promisifyRequest(s.transaction);
+  });
+}
+
+export function listRuns(): Promise<RunRecord[]> {
+  return store()('readonly', (s) => promisifyRequest(s.getAll(range(RUN_PREFIX))) as Promise<RunRecord[]>);
+}
+
+export async function clearAll(): Promise<void> {
+  await store()('readwrite', (s) => {
+    s.clear();
+    return promisifyRequest(s.transaction);
+  });
+}
+
+export interface StorageInfo {
+  usage: number | null;
+  quota: number | null;
+  persisted: boolean;
+}
+
+export async function storageInfo(): Promise<StorageInfo> {
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const persisted = (await navigator.storage?.persisted?.().catch(() => false)) ?? false;
+  return { usage: est?.usage ?? null, quota: est?.quota ?? null, persisted };
+}
+
+/** Asks the browser not to evict our data under storage pressure (it may say no). */
+export async function requestPersistence(): Promise<boolean> {
+  return (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+}
