@@ -58,6 +58,7 @@ export interface CachedPrediction {
 /** A run's bookkeeping, written in the same transaction as its predictions. */
 export interface RunRecord {
   readonly key: string;
+  readonly evaluation: EvaluationKey;
   readonly modelName: string;
   readonly modelSha256: string;
   readonly datasets: string[];

@@ -1,0 +1,10 @@
+import { startPreview, serverUrl, openApp, waitForDone } from './support/browser.ts';
+import { startRun } from './support/app-driver.ts';
+const server = await startPreview();
+const app = await openApp(serverUrl(server));
+const F = '/work/shared/fixtures';
+await startRun(app.page, { model: `${F}/models/squeezenet1.1-caffe2.fp32.gradcam.onnx`, labels: `${F}/labels/imagenet_class_index.json`, dataset: process.env.DS ?? `${F}/imagenet-c-mini`, clean: `${F}/imagenet-val-sample` });
+await waitForDone(app.page, 600000);
+await app.page.screenshot({ path: '/tmp/shot.png', fullPage: true });
+console.log(app.consoleLines.join('\n'));
+await app.close(); await server.close();
