@@ -114,6 +114,24 @@ const api = {
     return Comlink.transfer({ topIndices, topLogits, k, inferMs: performance.now() - t0 }, [topIndices.buffer, topLogits.buffer]);
   },
 
+  /** Milliseconds per image at this batch size, on a synthetic input (for the warm-up that picks the batch). */
+  async timeBatch(batch: number, iterations: number): Promise<number> {
+    if (!session || !io) throw new Error('no model loaded');
+    const s = io.inputSize;
+    const data = new Float32Array(batch * 3 * s * s).map((_, i) => Math.sin(i));
+    const run = async () => {
+      const input = new ort.Tensor('float32', data, [batch, 3, s, s]);
+      const out = await session!.run({ [io!.inputName]: input }, [io!.logitsOutput]);
+      const logits = out[io!.logitsOutput];
+      if (logits.location !== 'cpu') await logits.getData();
+      logits.dispose();
+    };
+    await run(); // first run pays for kernel compilation and allocation
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) await run();
+    return (performance.now() - t0) / (iterations * batch);
+  },
+
   async release(): Promise<void> {
     await session?.release();
     session = null;

@@ -42,6 +42,15 @@ export interface ResultDocument {
   unreadable: { path: string; reason: string }[];
   /** Things that happened during the run worth knowing (a backend fallback, say). */
   notes?: string[];
+  /** How this session's inference went: wall time from the first decode to the last stored prediction. */
+  timing?: RunTiming;
+}
+
+export interface RunTiming {
+  seconds: number;
+  inferredPerSec: number;
+  batchSize: number;
+  threads: number | null;
 }
 
 const pct = (x: number | null) => (x === null ? null : x * 100);
@@ -234,6 +243,7 @@ export interface ResultMeta {
   cleanDatasetName?: string;
   counts: { inferred: number; fromCache: number; inferredAllSessions?: number };
   notes?: string[];
+  timing?: RunTiming;
 }
 
 export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMeta): ResultDocument {
@@ -259,6 +269,7 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
     unreadable: agg.unreadable,
   };
   if (meta.notes?.length) doc.notes = meta.notes;
+  if (meta.timing) doc.timing = meta.timing;
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
   return doc;

@@ -82,6 +82,23 @@ export class InferenceEngine {
     return this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5));
   }
 
+  /**
+   * Picks the batch size with the best images/s from a short warm-up on synthetic input. Larger batches are
+   * tried only while one batch stays under a second, so a slow model is not held up by its own warm-up.
+   */
+  async tuneBatch(candidates = [1, 4, 8, 16, 32]): Promise<{ batch: number; msPerImage: Record<number, number> }> {
+    if (this.loaded.io.fixedBatch) return { batch: this.loaded.io.fixedBatch, msPerImage: {} };
+    const msPerImage: Record<number, number> = {};
+    let best = candidates[0];
+    for (const b of candidates) {
+      const ms = await this.worker.call(this.worker.api.timeBatch(b, b <= 4 ? 3 : 2));
+      msPerImage[b] = ms;
+      if (ms < msPerImage[best] * 0.97) best = b; // a larger batch must be clearly better: it costs memory and latency
+      if (ms * b * 2 > 1000) break;
+    }
+    return { batch: best, msPerImage };
+  }
+
   /** A fresh worker; after a WebGPU failure, on WASM. */
   async restart(reason: string): Promise<void> {
     this.worker.terminate();
@@ -145,6 +162,8 @@ export interface EvaluateResult {
   readonly inferred: number;
   readonly fromCache: number;
   readonly run: RunRecord;
+  /** From the first decode to the last prediction stored. */
+  readonly seconds: number;
 }
 
 function fromCached(im: PlannedImage, c: CachedPrediction): ImagePrediction {
@@ -244,7 +263,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   } finally {
     pool.stop();
   }
-  return { predictions: results as ImagePrediction[], inferred, fromCache, run: writer.record };
+  return { predictions: results as ImagePrediction[], inferred, fromCache, run: writer.record, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */

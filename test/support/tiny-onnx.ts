@@ -16,11 +16,37 @@ function varint(n: number | bigint): number[] {
   } while (v > 0n);
   return out;
 }
-const cat = (parts: (Field | number[])[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+/** Concatenates byte parts into one preallocated buffer (fast even for parts of hundreds of megabytes). */
+const cat = (parts: (Field | number[])[]): Field => {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 const intField = (no: number, v: number | bigint): Field => cat([varint((no << 3) | 0), varint(v)]);
 const bytesField = (no: number, payload: Field): Field => cat([varint((no << 3) | 2), varint(payload.length), payload]);
 const strField = (no: number, s: string): Field => bytesField(no, new TextEncoder().encode(s));
 const floatsField = (no: number, xs: number[]): Field => bytesField(no, new Uint8Array(Float32Array.from(xs).buffer));
+/** A float as a fixed32 field (wire type 5, little-endian IEEE 754). */
+const float32Field = (no: number, v: number): Field => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setFloat32(0, v, true);
+  return cat([varint((no << 3) | 5), b]);
+};
+/** The bytes of a Float32Array, little-endian (ONNX raw_data order), without copying on little-endian hosts. */
+function float32Bytes(xs: Float32Array): Field {
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (le) return new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength);
+  const b = new Uint8Array(xs.length * 4);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < xs.length; i++) dv.setFloat32(i * 4, xs[i], true);
+  return b;
+}
 
 export type DimSpec = number | string;
 
@@ -34,22 +60,36 @@ export interface TinyNode {
   op: string;
   inputs: string[];
   outputs: string[];
+  /** AttributeProto type INT (2), value in field i (3). */
   intAttrs?: Record<string, number>;
+  /** AttributeProto type INTS (7), values in repeated field ints (8), e.g. kernel_shape, strides, pads. */
+  intsAttrs?: Record<string, number[]>;
+  /** AttributeProto type FLOAT (1), value in field f (2), e.g. Gemm alpha/beta. */
+  floatAttrs?: Record<string, number>;
 }
 
 export interface TinyTensor {
   name: string;
   dims: number[];
-  values: number[];
+  /** number[] is written as packed float_data (field 4); a Float32Array as raw_data bytes (field 9), which is
+   *  the fast path for large weights. */
+  values: number[] | Float32Array;
 }
 
 function node(n: TinyNode, i: number): Field {
-  const attrs = Object.entries(n.intAttrs ?? {}).map(([k, v]) => bytesField(5, cat([strField(1, k), intField(3, v), intField(20, 2)])));
+  const attrs = [
+    ...Object.entries(n.intAttrs ?? {}).map(([k, v]) => bytesField(5, cat([strField(1, k), intField(3, v), intField(20, 2)]))),
+    ...Object.entries(n.floatAttrs ?? {}).map(([k, v]) => bytesField(5, cat([strField(1, k), float32Field(2, v), intField(20, 1)]))),
+    ...Object.entries(n.intsAttrs ?? {}).map(([k, vs]) =>
+      bytesField(5, cat([strField(1, k), ...vs.map((v) => intField(8, v)), intField(20, 7)])),
+    ),
+  ];
   return cat([...n.inputs.map((x) => strField(1, x)), ...n.outputs.map((x) => strField(2, x)), strField(3, `n${i}`), strField(4, n.op), ...attrs]);
 }
 
 function initializer(t: TinyTensor): Field {
-  return cat([...t.dims.map((d) => intField(1, d)), intField(2, 1), floatsField(4, t.values), strField(8, t.name)]);
+  const data = t.values instanceof Float32Array ? bytesField(9, float32Bytes(t.values)) : floatsField(4, t.values);
+  return cat([...t.dims.map((d) => intField(1, d)), intField(2, 1), data, strField(8, t.name)]);
 }
 
 export function buildOnnx(spec: {
@@ -58,15 +98,19 @@ export function buildOnnx(spec: {
   nodes: TinyNode[];
   initializers?: TinyTensor[];
   opset?: number;
+  /** GraphProto name; 'tiny' unless given. */
+  graphName?: string;
+  /** ModelProto producer_name; 'shiftlens-test' unless given. */
+  producer?: string;
 }): Uint8Array {
   const graph = cat([
     ...spec.nodes.map((n, i) => bytesField(1, node(n, i))),
-    strField(2, 'tiny'),
+    strField(2, spec.graphName ?? 'tiny'),
     ...(spec.initializers ?? []).map((t) => bytesField(5, initializer(t))),
     ...spec.inputs.map((v) => bytesField(11, valueInfo(v.name, v.dims))),
     ...spec.outputs.map((v) => bytesField(12, valueInfo(v.name, v.dims))),
   ]);
-  return cat([intField(1, 8), strField(2, 'shiftlens-test'), bytesField(7, graph), bytesField(8, cat([strField(1, ''), intField(2, spec.opset ?? 13)]))]);
+  return cat([intField(1, 8), strField(2, spec.producer ?? 'shiftlens-test'), bytesField(7, graph), bytesField(8, cat([strField(1, ''), intField(2, spec.opset ?? 13)]))]);
 }
 
 /** Input [N,3,S,S] → global average pool → flatten → [N,3]: a "classifier" of 3 classes at any input size. */

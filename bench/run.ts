@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: throughput of the built app against the native runtimes, in one run.
+ *
+ * Per model, medians of REPEATS runs of:
+ *   (1) raw onnxruntime-web inference on pre-made tensors, in the same browser, backend, threads and batch;
+ *   (2) the full app pipeline, files → decode workers → inference → cached predictions (the app's own timing);
+ *   (3) onnxruntime-node on the same model file and batch;
+ *   (4) PyTorch CPU (Debian's python3-torch) on the torchvision twin of the model, when installed;
+ * plus decode images/s of one decode worker and the main thread's longest task during (2).
+ * Writes bench/results.json and prints a table. Machines here are shared and noisy: read medians, not single runs.
+ *
+ * Env: BENCH_REPEATS (default 3), BENCH_SECONDS (raw/native timing window, default 10),
+ *      BENCH_MODELS (comma list: mobilenet,resnet50), BENCH_BACKEND (wasm|webgpu), BENCH_IMAGES (pipeline images, ≥ 2000).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { openApp, serverUrl, startPreview, waitForDone, downloadFrom } from '../test/support/browser';
+import { startRun } from '../test/support/app-driver';
+import { fixture, HAVE_FIXTURES, PROJECT_ROOT } from '../test/support/fixtures';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const BACKEND = (process.env.BENCH_BACKEND ?? 'wasm') as 'wasm' | 'webgpu';
+const BATCH = Number(process.env.BENCH_BATCH ?? 8);
+const THREADS = Number(process.env.BENCH_THREADS ?? Math.min(4, cpus().length));
+const PIPELINE_IMAGES = Math.max(2000, Number(process.env.BENCH_IMAGES ?? 2000));
+const BENCH_DIR = join(PROJECT_ROOT, 'bench');
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+interface ModelSpec {
+  key: string;
+  file: string;
+  torchvision: string;
+  note?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+function models(): ModelSpec[] {
+  const wanted = (process.env.BENCH_MODELS ?? 'mobilenet,resnet50').split(',');
+  const out: ModelSpec[] = [];
+  if (wanted.includes('mobilenet')) {
+    out.push({ key: 'mobilenetv2-12-int8', file: fixture('models', 'mobilenetv2-12-int8.onnx'), torchvision: 'mobilenet_v2', note: 'PyTorch runs the fp32 torchvision MobileNetV2: the int8 ONNX has no PyTorch twin' });
+  }
+  if (wanted.includes('resnet50')) {
+    const file = join(BENCH_DIR, 'models', 'resnet50-random.onnx');
+    execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(BENCH_DIR, 'make-resnet50.ts'), file], { stdio: 'inherit' });
+    out.push({ key: 'resnet50-random', file, torchvision: 'resnet50' });
+  }
+  return out;
+}
+
+/**
+ * The fixture ImageNet-C tree repeated (copies named rep0_…, rep1_…) until it holds ≥ n images, so
+ * every repeat reads distinct paths and nothing comes from the cache.
+ */
+function pipelineDataset(n: number): { root: string; images: number } {
+  const src = fixture('imagenet-c-mini');
+  const perCopy = readdirSync(src).reduce((s, c) => s + readdirSync(join(src, c)).reduce((t, sv) => t + readdirSync(join(src, c, sv)).reduce((u, w) => u + readdirSync(join(src, c, sv, w)).length, 0), 0), 0);
+  const root = join(BENCH_DIR, 'models', 'bench-imagenet-c');
+  rmSync(root, { recursive: true, force: true });
+  const copies = Math.ceil(n / perCopy);
+  // A copy = its own <corruption>/<severity>/<wnid>/ files under a distinct file name prefix.
+  let images = 0;
+  for (const c of readdirSync(src)) for (const sv of readdirSync(join(src, c))) for (const w of readdirSync(join(src, c, sv))) {
+    const dir = join(root, c, sv, w);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(join(src, c, sv, w))) for (let k = 0; k < copies && images < n; k++) {
+      copyFileSync(join(src, c, sv, w, f), join(dir, `rep${k}_${f}`));
+      images++;
+    }
+  }
+  return { root, images };
+}
+
+async function ortNode(file: string): Promise<number> {
+  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const data = new Float32Array(BATCH * 3 * 224 * 224).map((_, i) => Math.sin(i) * 2);
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [BATCH, 3, 224, 224]) };
+  await session.run(feeds);
+  let images = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < SECONDS * 1000) {
+    await session.run(feeds);
+    images += BATCH;
+  }
+  const rate = images / ((performance.now() - t0) / 1000);
+  await session.release();
+  return rate;
+}
+
+function pytorch(name: string): number | null {
+  const r = spawnSync(PYTHON, [join(BENCH_DIR, 'pytorch_bench.py'), name, String(BATCH), String(THREADS), String(SECONDS)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.warn(`PyTorch not measured (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install Debian's python3-torch python3-torchvision`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!).imagesPerSec;
+}
+
+async function main() {
+  if (!HAVE_FIXTURES) throw new Error(`npm run bench needs ../shared/fixtures (not found at ${fixture()})`);
+  if (!existsSync(join(PROJECT_ROOT, 'dist/bench/page.html'))) throw new Error('dist/ is missing: run `vite build` first (npm run bench does)');
+  const server = await startPreview();
+  const url = serverUrl(server);
+  const dataset = pipelineDataset(PIPELINE_IMAGES);
+  const results: Record<string, unknown> = {};
+  const rows: string[][] = [];
+  let decodePerWorker = NaN;
+  try {
+    // Decode throughput of one worker, on the fixture JPEGs.
+    {
+      const app = await openApp(`${url}bench/page.html`);
+      await app.page.locator('#files').setInputFiles(fixture('imagenet-c-mini'));
+      const runs: number[] = [];
+      for (let r = 0; r < REPEATS; r++) runs.push((await app.page.evaluate((n) => (window as any).shiftlensBench.decode(n), 2000)).imagesPerSec);
+      decodePerWorker = median(runs);
+      await app.close();
+    }
+    for (const m of models()) {
+      const raw: number[] = [];
+      const pipe: number[] = [];
+      const node: number[] = [];
+      const torch: number[] = [];
+      let longestTask = 0;
+      let backendUsed = BACKEND as string;
+      const modelBytes = readFileSync(m.file);
+      for (let r = 0; r < REPEATS; r++) {
+        console.log(`${m.key}: repeat ${r + 1}/${REPEATS}`);
+        // (1) raw inference in the browser.
+        const bench = await openApp(`${url}bench/page.html`, { webgpu: BACKEND === 'webgpu' });
+        await bench.page.route('**/bench-model.onnx', (route) => route.fulfill({ body: modelBytes, contentType: 'application/octet-stream' }));
+        const rr = await bench.page.evaluate(([b, t, n, s]) => (window as any).shiftlensBench.raw('/bench-model.onnx', b, t, n, s), [BACKEND, THREADS, BATCH, SECONDS] as const);
+        raw.push(rr.imagesPerSec);
+        backendUsed = rr.backend;
+        await bench.close();
+        // (2) the app pipeline, in a fresh profile (empty cache), with a long-task observer on the main thread.
+        const app = await openApp(url, { webgpu: BACKEND === 'webgpu' });
+        await app.page.evaluate(() => {
+          (window as any).__longTasks = [];
+          new PerformanceObserver((l) => (window as any).__longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
+        });
+        await app.page.getByTestId('threads-select').selectOption(String(THREADS));
+        await startRun(app.page, { model: m.file, labels: fixture('labels', 'imagenet_class_index.json'), dataset: dataset.root, backend: BACKEND, batchSize: BATCH });
+        await waitForDone(app.page, 3_600_000);
+        const result = JSON.parse(await downloadFrom(app.page, 'export-json'));
+        pipe.push(result.timing.inferredPerSec);
+        longestTask = Math.max(longestTask, await app.page.evaluate(() => Math.max(0, ...(window as any).__longTasks)));
+        await app.close();
+        // (3) onnxruntime-node, (4) PyTorch.
+        node.push(await ortNode(m.file));
+        const t = pytorch(m.torchvision);
+        if (t !== null) torch.push(t);
+      }
+      const rawMed = median(raw);
+      const pipeMed = median(pipe);
+      const nodeMed = median(node);
+      const torchMed = torch.length ? median(torch) : null;
+      results[m.key] = {
+        backend: backendUsed,
+        batchSize: BATCH,
+        threads: THREADS,
+        pipelineImages: dataset.images,
+        repeats: REPEATS,
+        rawImagesPerSec: rawMed,
+        pipelineImagesPerSec: pipeMed,
+        ortNodeImagesPerSec: nodeMed,
+        pytorchImagesPerSec: torchMed,
+        pipelineOverRaw: pipeMed / rawMed,
+        pipelineOverOrtNode: pipeMed / nodeMed,
+        pipelineOverPytorch: torchMed === null ? null : pipeMed / torchMed,
+        decodeImagesPerSecPerWorker: decodePerWorker,
+        mainThreadLongestTaskMs: longestTask,
+        samples: { raw, pipeline: pipe, ortNode: node, pytorch: torch },
+        ...(m.note ? { note: m.note } : {}),
+      };
+      rows.push([m.key, backendUsed, rawMed.toFixed(1), pipeMed.toFixed(1), nodeMed.toFixed(1), torchMed === null ? '—' : torchMed.toFixed(1), (pipeMed / rawMed).toFixed(3), (pipeMed / nodeMed).toFixed(3), torchMed === null ? '—' : (pipeMed / torchMed).toFixed(3), longestTask.toFixed(0)]);
+    }
+  } finally {
+    await server.close();
+    rmSync(dataset.root, { recursive: true, force: true });
+  }
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, chromium: execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim() };
+  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine, batchSize: BATCH, threads: THREADS, decodeImagesPerSecPerWorker: decodePerWorker, models: results }, null, 1));
+  const header = ['model', 'backend', 'raw web', 'pipeline', 'ort-node', 'pytorch', 'pipe/raw', 'pipe/node', 'pipe/torch', 'longest task ms'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log(`\nimages/s, batch ${BATCH}, ${THREADS} threads, medians of ${REPEATS}; ${machine.cpus} × ${machine.cpuModel}; decode ${decodePerWorker.toFixed(0)} images/s per worker`);
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+  console.log(`\nwritten: bench/results.json`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
