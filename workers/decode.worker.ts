@@ -20,10 +20,11 @@ const api = {
     const plane = 3 * prep.inputSize * prep.inputSize;
     const tensor = new Float32Array(jobs.length * plane);
     const failures: (string | null)[] = [];
-    for (const [i, job] of jobs.entries()) {
+    // Start every file's read and decode at once (the browser decodes off this thread), then consume in order.
+    const decoded = jobs.map((job) => decodePixels(job.file).then((img) => toInputPixels(img, job.kind, prep)));
+    for (const [i, pending] of decoded.entries()) {
       try {
-        const pixels = toInputPixels(await decodePixels(job.file), job.kind, prep);
-        writeInputTensor(pixels, prep, tensor, i * plane);
+        writeInputTensor(await pending, prep, tensor, i * plane);
         failures.push(null);
       } catch (e) {
         failures.push(e instanceof Error ? e.message : String(e));

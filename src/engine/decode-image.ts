@@ -16,6 +16,22 @@ export type ImageKind = 'corrupted' | 'clean';
 export const DECODER_DESCRIPTION =
   'browser createImageBitmap (EXIF/ICC segments stripped, no colour conversion); clean: Pillow-exact bilinear resize + centre crop';
 
+let canvas: OffscreenCanvas | null = null;
+let context: OffscreenCanvasRenderingContext2D | null = null;
+
+/** One canvas per worker, resized as needed: creating one per image costs more than the decode. */
+function canvasOf(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  if (!canvas || !context) {
+    canvas = new OffscreenCanvas(width, height);
+    context = canvas.getContext('2d', { willReadFrequently: true });
+    if (!context) throw new Error('no 2D canvas in this worker');
+  } else if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
+  return context;
+}
+
 /** Decodes like Pillow's `convert('RGB')`: no EXIF rotation, no ICC colour conversion, greyscale → 3 channels. */
 export async function decodePixels(blob: Blob): Promise<RgbImage> {
   const bytes = new Uint8Array(await blob.arrayBuffer());
@@ -24,7 +40,7 @@ export async function decodePixels(blob: Blob): Promise<RgbImage> {
   const stripped = stripOrientationAndColorProfile(bytes);
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([stripped as Uint8Array<ArrayBuffer>]), {
+    bitmap = await createImageBitmap(stripped === bytes ? blob : new Blob([stripped as Uint8Array<ArrayBuffer>]), {
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',
     });
@@ -32,9 +48,7 @@ export async function decodePixels(blob: Blob): Promise<RgbImage> {
     throw new Error('not a decodable image (truncated or corrupt?)');
   }
   const { width, height } = bitmap;
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('no 2D canvas in this worker');
+  const ctx = canvasOf(width, height);
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const data = ctx.getImageData(0, 0, width, height).data;
