@@ -3,6 +3,8 @@
  *
  * Per model, medians of REPEATS runs of:
  *   (1) raw onnxruntime-web inference on pre-made tensors, in the same browser, backend, threads and batch;
+ * every runtime is timed on tensors of real decoded fixture images: the input changes the speed (a synthetic
+ * pattern runs the int8 MobileNetV2 ~25 % faster than real images), so all four see like data;
  *   (2) the full app pipeline, files → decode workers → inference → cached predictions (the app's own timing);
  *   (3) onnxruntime-node on the same model file and batch;
  *   (4) PyTorch CPU (Debian's python3-torch) on the torchvision twin of the model, when installed;
@@ -79,9 +81,8 @@ function pipelineDataset(n: number): { root: string; images: number } {
   return { root, images };
 }
 
-async function ortNode(file: string): Promise<number> {
+async function ortNode(file: string, data: Float32Array): Promise<number> {
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const data = new Float32Array(BATCH * 3 * 224 * 224).map((_, i) => Math.sin(i) * 2);
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [BATCH, 3, 224, 224]) };
   await session.run(feeds);
   let images = 0;
@@ -95,8 +96,8 @@ async function ortNode(file: string): Promise<number> {
   return rate;
 }
 
-function pytorch(name: string): number | null {
-  const r = spawnSync(PYTHON, [join(BENCH_DIR, 'pytorch_bench.py'), name, String(BATCH), String(THREADS), String(SECONDS)], { encoding: 'utf8' });
+function pytorch(name: string, inputFile: string): number | null {
+  const r = spawnSync(PYTHON, [join(BENCH_DIR, 'pytorch_bench.py'), name, String(BATCH), String(THREADS), String(SECONDS), inputFile], { encoding: 'utf8' });
   if (r.status !== 0) {
     console.warn(`PyTorch not measured (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); install Debian's python3-torch python3-torchvision`);
     return null;
@@ -113,11 +114,17 @@ async function main() {
   const results: Record<string, unknown> = {};
   const rows: string[][] = [];
   let decodePerWorker = NaN;
+  let realInput = new Float32Array(0);
+  const realInputFile = join(BENCH_DIR, 'models', `real-batch-${BATCH}.f32`);
   try {
-    // Decode throughput of one worker, on the fixture JPEGs.
+    // Decode throughput of one worker, on the fixture JPEGs; and one batch of real decoded images for the native runtimes.
     {
       const app = await openApp(`${url}bench/page.html`);
       await app.page.locator('#files').setInputFiles(fixture('imagenet-c-mini'));
+      const b64 = await app.page.evaluate((b) => (window as any).shiftlensBench.realBatch(b), BATCH);
+      const buf = Buffer.from(b64, 'base64');
+      realInput = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      writeFileSync(realInputFile, buf);
       const runs: number[] = [];
       for (let r = 0; r < REPEATS; r++) runs.push((await app.page.evaluate((n) => (window as any).shiftlensBench.decode(n), 2000)).imagesPerSec);
       decodePerWorker = median(runs);
@@ -136,6 +143,7 @@ async function main() {
         // (1) raw inference in the browser.
         const bench = await openApp(`${url}bench/page.html`, { webgpu: BACKEND === 'webgpu' });
         await bench.page.route('**/bench-model.onnx', (route) => route.fulfill({ body: modelBytes, contentType: 'application/octet-stream' }));
+        await bench.page.locator('#files').setInputFiles(fixture('imagenet-c-mini'));
         const rr = await bench.page.evaluate(([b, t, n, s]) => (window as any).shiftlensBench.raw('/bench-model.onnx', b, t, n, s), [BACKEND, THREADS, BATCH, SECONDS] as const);
         raw.push(rr.imagesPerSec);
         backendUsed = rr.backend;
@@ -151,11 +159,12 @@ async function main() {
         await waitForDone(app.page, 3_600_000);
         const result = JSON.parse(await downloadFrom(app.page, 'export-json'));
         pipe.push(result.timing.inferredPerSec);
+        console.log('  pipeline timing', JSON.stringify(result.timing));
         longestTask = Math.max(longestTask, await app.page.evaluate(() => Math.max(0, ...(window as any).__longTasks)));
         await app.close();
         // (3) onnxruntime-node, (4) PyTorch.
-        node.push(await ortNode(m.file));
-        const t = pytorch(m.torchvision);
+        node.push(await ortNode(m.file, realInput));
+        const t = pytorch(m.torchvision, realInputFile);
         if (t !== null) torch.push(t);
       }
       const rawMed = median(raw);

@@ -48,6 +48,8 @@ export interface ResultDocument {
 
 export interface RunTiming {
   seconds: number;
+  /** Where the run waited: for decoded images, for inference, for storage. */
+  breakdown?: { waitingForDecodeSeconds: number; inferenceSeconds: number; waitingForStorageSeconds: number };
   inferredPerSec: number;
   batchSize: number;
   threads: number | null;

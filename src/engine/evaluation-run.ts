@@ -164,6 +164,14 @@ export interface EvaluateResult {
   readonly run: RunRecord;
   /** From the first decode to the last prediction stored. */
   readonly seconds: number;
+  /** Where the main loop waited: the rest of `seconds` is bookkeeping. */
+  readonly breakdown: RunBreakdown;
+}
+
+export interface RunBreakdown {
+  readonly waitingForDecodeSeconds: number;
+  readonly inferenceSeconds: number;
+  readonly waitingForStorageSeconds: number;
 }
 
 function fromCached(im: PlannedImage, c: CachedPrediction): ImagePrediction {
@@ -199,6 +207,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     b.map((i) => ({ file: o.fileOf(images[i].path), kind: images[i].corruption === null ? 'clean' : 'corrupted' }));
   const t0 = performance.now();
   let inferred = 0;
+  const stalls = { decode: 0, inference: 0, storage: 0 };
   const report = () => {
     const rate = inferred / Math.max((performance.now() - t0) / 1000, 1e-6);
     o.onProgress?.({
@@ -217,12 +226,17 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     for (let k = 0; k < Math.min(prefetch, batches.length); k++) pending.set(k, decode(k));
     for (let k = 0; k < batches.length; k++) {
       if (o.signal?.aborted) throw new RunCancelled();
+      let w0 = performance.now();
       await writer.gate();
+      stalls.storage += performance.now() - w0;
+      w0 = performance.now();
       let decoded = await pending.get(k)!;
+      stalls.decode += performance.now() - w0;
       pending.delete(k);
       if (k + prefetch < batches.length) pending.set(k + prefetch, decode(k + prefetch));
       const batch = batches[k];
       let pred: BatchPrediction;
+      const i0 = performance.now();
       try {
         pred = await engine.predict(padded(decoded.tensor, batch.length, engine.loaded.io.fixedBatch), engine.loaded.io.fixedBatch ?? batch.length);
       } catch (e) {
@@ -231,6 +245,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
         decoded = await decode(k);
         pred = await engine.predict(padded(decoded.tensor, batch.length, engine.loaded.io.fixedBatch), engine.loaded.io.fixedBatch ?? batch.length);
       }
+      stalls.inference += performance.now() - i0;
       const entries: [string, CachedPrediction][] = [];
       batch.forEach((idx, i) => {
         const im = images[idx];
@@ -263,7 +278,15 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   } finally {
     pool.stop();
   }
-  return { predictions: results as ImagePrediction[], inferred, fromCache, run: writer.record, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    predictions: results as ImagePrediction[],
+    inferred,
+    fromCache,
+    run: writer.record,
+    seconds,
+    breakdown: { waitingForDecodeSeconds: stalls.decode / 1000, inferenceSeconds: stalls.inference / 1000, waitingForStorageSeconds: stalls.storage / 1000 },
+  };
 }
 
 /** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */
