@@ -8,6 +8,7 @@ import type { DecodeWorkerApi, DecodedBatch, DecodeJob } from '../../workers/dec
 import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel } from '../../workers/inference.worker';
 import { lookupPredictions } from './prediction-cache';
 import { CacheWriter } from './cache-writer';
+import { mapInSlices } from './main-thread';
 
 export interface RunProgress {
   readonly done: number;
@@ -184,7 +185,7 @@ function fromCached(im: PlannedImage, c: CachedPrediction): ImagePrediction {
  */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const { engine, images } = o;
-  const keys = images.map((im) => {
+  const keys = await mapInSlices(images, (im) => {
     const f = o.fileOf(im.path);
     return predictionKey(o.evaluation, { path: im.path, size: f.size, lastModified: f.lastModified });
   });
