@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openApp, serverUrl, startPreview, waitForDone, downloadFrom } from '../test/support/browser';
@@ -137,14 +137,13 @@ async function main() {
       const torch: number[] = [];
       let longestTask = 0;
       let backendUsed = BACKEND as string;
-      const modelBytes = readFileSync(m.file);
       for (let r = 0; r < REPEATS; r++) {
         console.log(`${m.key}: repeat ${r + 1}/${REPEATS}`);
         // (1) raw inference in the browser.
         const bench = await openApp(`${url}bench/page.html`, { webgpu: BACKEND === 'webgpu' });
-        await bench.page.route('**/bench-model.onnx', (route) => route.fulfill({ body: modelBytes, contentType: 'application/octet-stream' }));
+        await bench.page.locator('#model').setInputFiles(m.file);
         await bench.page.locator('#files').setInputFiles(fixture('imagenet-c-mini'));
-        const rr = await bench.page.evaluate(([b, t, n, s]) => (window as any).shiftlensBench.raw('/bench-model.onnx', b, t, n, s), [BACKEND, THREADS, BATCH, SECONDS] as const);
+        const rr = await bench.page.evaluate(([b, t, n, s]) => (window as any).shiftlensBench.raw(b, t, n, s), [BACKEND, THREADS, BATCH, SECONDS] as const);
         raw.push(rr.imagesPerSec);
         backendUsed = rr.backend;
         await bench.close();

@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { startPreview, serverUrl, openApp } from './support/browser.ts';
 const server = await startPreview();
 const app = await openApp(`${serverUrl(server)}bench/page.html`);
-const bytes = readFileSync('/work/shared/fixtures/models/mobilenetv2-12-int8.onnx');
-await app.page.route('**/bench-model.onnx', (r) => r.fulfill({ body: bytes }));
-console.log('pattern', await app.page.evaluate(() => (window as any).shiftlensBench.raw('/bench-model.onnx', 'wasm', 2, 8, 5)));
+await app.page.locator('#model').setInputFiles('/work/main/bench/models/resnet50-random.onnx');
 await app.page.locator('#files').setInputFiles('/work/shared/fixtures/imagenet-c-mini/fog');
-console.log('real', await app.page.evaluate(() => (window as any).shiftlensBench.raw('/bench-model.onnx', 'wasm', 2, 8, 5)));
+console.log('real', await app.page.evaluate(() => (window as any).shiftlensBench.raw('wasm', 2, 8, 5)));
 await app.close(); await server.close();

@@ -114,6 +114,25 @@ const api = {
     return Comlink.transfer({ topIndices, topLogits, k, inferMs: performance.now() - t0 }, [topIndices.buffer, topLogits.buffer]);
   },
 
+  /** Full outputs by name (logits, feature maps) for the CAM inspector; float32 data, batch-major. */
+  async forward(tensor: Float32Array, batch: number, outputs: string[]): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+    if (!session || !io) throw new Error('no model loaded');
+    const s = io.inputSize;
+    const input = new ort.Tensor('float32', tensor, [batch, 3, s, s]);
+    const out = await session.run({ [io.inputName]: input }, outputs);
+    const result: Record<string, { data: Float32Array; dims: number[] }> = {};
+    const buffers: ArrayBuffer[] = [];
+    for (const name of outputs) {
+      const t = out[name];
+      const data = Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);
+      result[name] = { data, dims: [...t.dims] };
+      buffers.push(data.buffer);
+      t.dispose();
+    }
+    input.dispose();
+    return Comlink.transfer(result, buffers);
+  },
+
   /** Milliseconds per image at this batch size, on a synthetic input (for the warm-up that picks the batch). */
   async timeBatch(batch: number, iterations: number): Promise<number> {
     if (!session || !io) throw new Error('no model loaded');
