@@ -61,6 +61,18 @@ function junkReason(parts: string[]): string | null {
   return null;
 }
 
+/** The files worth looking at, split into path parts; junk goes to `ignored` with its reason. */
+function* candidates(files: Iterable<FileRef>, ignored: IgnoredFile[]): Generator<{ path: string; parts: string[] }> {
+  for (const f of files) {
+    const parts = splitPath(f.path);
+    const junk = junkReason(parts);
+    if (junk) ignored.push({ path: f.path, reason: junk });
+    else yield { path: f.path, parts };
+  }
+}
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
 /**
  * Finds `<corruption>/<severity>/<class>/<file>` at the end of each path, whatever folders stand before it
  * (the picked folder's own name, a `<group>/` level, …). Junk is reported, never fatal.
@@ -72,13 +84,8 @@ export function discoverCorrupted(files: Iterable<FileRef>): CorruptedDataset {
   const classFolders = new Set<string>();
   let flat = 0;
   let grouped = 0;
-  for (const f of files) {
-    const parts = splitPath(f.path);
-    const junk = junkReason(parts);
-    if (junk) {
-      ignored.push({ path: f.path, reason: junk });
-      continue;
-    }
+  for (const f of candidates(files, ignored)) {
+    const { parts } = f;
     const n = parts.length;
     if (n < 4) {
       ignored.push({ path: f.path, reason: 'not inside <corruption>/<severity>/<class>/' });
@@ -113,7 +120,7 @@ export function discoverCorrupted(files: Iterable<FileRef>): CorruptedDataset {
   }
   const missingCorruptions = CORRUPTIONS.filter((c) => !found.has(c.name)).map((c) => c.name);
   const layout = images.length === 0 ? 'empty' : grouped && flat ? 'mixed' : grouped ? 'grouped' : 'flat';
-  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  images.sort(byPath);
   return { images, ignored, found: foundSorted, missingSeverities, missingCorruptions, classFolders, layout };
 }
 
@@ -122,13 +129,8 @@ export function discoverClean(files: Iterable<FileRef>): CleanDataset {
   const images: CleanImage[] = [];
   const ignored: IgnoredFile[] = [];
   const classFolders = new Set<string>();
-  for (const f of files) {
-    const parts = splitPath(f.path);
-    const junk = junkReason(parts);
-    if (junk) {
-      ignored.push({ path: f.path, reason: junk });
-      continue;
-    }
+  for (const f of candidates(files, ignored)) {
+    const { parts } = f;
     const n = parts.length;
     if (n < 2) {
       ignored.push({ path: f.path, reason: 'not inside a <class>/ folder' });
@@ -143,7 +145,7 @@ export function discoverClean(files: Iterable<FileRef>): CleanDataset {
     images.push({ path: f.path, classFolder, fileName });
     classFolders.add(classFolder);
   }
-  images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  images.sort(byPath);
   return { images, ignored, classFolders };
 }
 

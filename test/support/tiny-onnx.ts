@@ -2,42 +2,11 @@
  * Builds small ONNX models byte by byte (protobuf wire format), so tests can make models of any shape without
  * Python or downloads.
  */
-type Field = Uint8Array;
+import { bytesField, concatBytes, floatField as float32Field, stringField as strField, varintField as intField } from '../../src/core/onnx/protobuf';
 
-function varint(n: number | bigint): number[] {
-  let v = BigInt(n);
-  if (v < 0n) v += 1n << 64n;
-  const out: number[] = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) b |= 0x80;
-    out.push(b);
-  } while (v > 0n);
-  return out;
-}
-/** Concatenates byte parts into one preallocated buffer (fast even for parts of hundreds of megabytes). */
-const cat = (parts: (Field | number[])[]): Field => {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-const intField = (no: number, v: number | bigint): Field => cat([varint((no << 3) | 0), varint(v)]);
-const bytesField = (no: number, payload: Field): Field => cat([varint((no << 3) | 2), varint(payload.length), payload]);
-const strField = (no: number, s: string): Field => bytesField(no, new TextEncoder().encode(s));
+type Field = Uint8Array;
+const cat = (parts: Field[]): Field => concatBytes(parts);
 const floatsField = (no: number, xs: number[]): Field => bytesField(no, new Uint8Array(Float32Array.from(xs).buffer));
-/** A float as a fixed32 field (wire type 5, little-endian IEEE 754). */
-const float32Field = (no: number, v: number): Field => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setFloat32(0, v, true);
-  return cat([varint((no << 3) | 5), b]);
-};
 /** The bytes of a Float32Array, little-endian (ONNX raw_data order), without copying on little-endian hosts. */
 function float32Bytes(xs: Float32Array): Field {
   const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

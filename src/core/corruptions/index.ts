@@ -1,0 +1,169 @@
+/**
+ * ImageNet-C corruptions in pure TypeScript, matching imagecorruptions 1.1.2 as specified in
+ * `shared/fixtures/corruption-reference/SPEC.md`. `corrupt()` takes an RGB or RGBA 8-bit image and returns a new
+ * image of the same shape (alpha copied through); it dispatches through a registry by name.
+ */
+import { brightness, contrast, saturate } from './color';
+import { pixelate } from './pixelate';
+import { defocusBlur, gaussianBlur, motionBlurWithAngle, paramAngle, zoomBlur } from './blur';
+import { frostWithDraw, paramFrostDraw } from './frost';
+import type { CorruptOptions, Image8, ImageCorruptor, RgbCorruptor, Severity } from './types';
+// TODO: register the random corruptions once src/core/corruptions/random/index.ts exports `randomCorruptions`.
+
+export type { CorruptOptions, Image8, RgbCorruptor, Severity } from './types';
+
+/** All 19 corruptions of ImageNet-C (15 common + 4 extra), in the canonical order. */
+export const CORRUPTION_NAMES = [
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
+  'speckle_noise',
+  'gaussian_blur',
+  'spatter',
+  'saturate',
+] as const;
+export type CorruptionName = (typeof CORRUPTION_NAMES)[number];
+
+/** The corruptions that draw no random numbers (verified upstream: bit-identical across seeds). */
+export const DETERMINISTIC: ReadonlySet<string> = new Set([
+  'defocus_blur',
+  'zoom_blur',
+  'gaussian_blur',
+  'contrast',
+  'brightness',
+  'saturate',
+  'pixelate',
+  'jpeg_compression',
+]);
+
+/** Built-in corruptions on packed RGB. */
+const builtin: Record<string, RgbCorruptor> = {
+  brightness,
+  contrast,
+  saturate,
+  pixelate,
+  gaussian_blur: gaussianBlur,
+  defocus_blur: defocusBlur,
+  zoom_blur: zoomBlur,
+};
+
+/** Corruptions supplied by other modules (the random ones); consulted after the built-ins. */
+const external: Record<string, ImageCorruptor> = {};
+
+/**
+ * Registers corruptions implemented elsewhere (same form as `randomCorruptions` of `./random/index`). A built-in
+ * corruption of the same name keeps precedence, except that motion_blur and frost fall back to the registered one
+ * when no replayed draws are given.
+ */
+export function registerCorruptions(table: Record<string, ImageCorruptor>): void {
+  for (const [name, fn] of Object.entries(table)) external[name] = fn;
+}
+
+/** Whether `corrupt(…, name, …)` can run (some names still need `options.params` or other options). */
+export function isImplemented(name: string): boolean {
+  return name in builtin || name in external || name === 'motion_blur' || name === 'frost';
+}
+
+function inferChannels(image: Image8): 3 | 4 {
+  const n = image.width * image.height;
+  if (!Number.isInteger(image.width) || !Number.isInteger(image.height) || image.width <= 0 || image.height <= 0) {
+    throw new RangeError(`invalid image size ${image.width}x${image.height}`);
+  }
+  const channels = image.channels ?? (image.data.length === n * 4 ? 4 : 3);
+  if (channels !== 3 && channels !== 4) throw new RangeError(`unsupported channel count ${String(channels)}`);
+  if (image.data.length !== n * channels) {
+    throw new RangeError(`image data has ${image.data.length} bytes, expected ${n * channels} for ${image.width}x${image.height}x${channels}`);
+  }
+  return channels;
+}
+
+function toPackedRgb(image: Image8, channels: 3 | 4): Uint8Array {
+  const n = image.width * image.height;
+  const src = image.data;
+  if (channels === 3) {
+    return src instanceof Uint8Array ? src : new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  }
+  const rgb = new Uint8Array(n * 3);
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    rgb[i * 3] = src[j];
+    rgb[i * 3 + 1] = src[j + 1];
+    rgb[i * 3 + 2] = src[j + 2];
+  }
+  return rgb;
+}
+
+function fromPackedRgb(rgb: Uint8Array, image: Image8, channels: 3 | 4): Image8 {
+  const { width, height } = image;
+  if (channels === 3) {
+    // Keep the caller's array type (a Uint8ClampedArray in → a Uint8ClampedArray out); values are already integers.
+    const data = image.data instanceof Uint8ClampedArray ? new Uint8ClampedArray(rgb.buffer, rgb.byteOffset, rgb.length) : rgb;
+    return { width, height, channels: 3, data };
+  }
+  const n = width * height;
+  const src = image.data;
+  const data = image.data instanceof Uint8ClampedArray ? new Uint8ClampedArray(n * 4) : new Uint8Array(n * 4);
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    data[j] = rgb[i * 3];
+    data[j + 1] = rgb[i * 3 + 1];
+    data[j + 2] = rgb[i * 3 + 2];
+    data[j + 3] = src[j + 3];
+  }
+  return { width, height, channels: 4, data };
+}
+
+function runExternal(name: string, image: Image8, severity: Severity, options: CorruptOptions): Image8 | undefined {
+  const fn = external[name];
+  return fn ? fn(image, severity, options) : undefined;
+}
+
+/**
+ * Applies corruption `name` at `severity` (1–5). Returns a new image with the same width, height and channels;
+ * alpha (RGBA input) is copied unchanged. The input is never modified.
+ *
+ * motion_blur and frost are replayed from `options.params` (a params.json entry: `angle_deg`; `frost_index`,
+ * `row_start`, `col_start`), frost also needs `options.frostTextures`. Without params they defer to a registered
+ * random implementation, if any. Names that are not implemented yet throw `Error("… not implemented")`.
+ */
+export function corrupt(image: Image8, name: string, severity: Severity, options: CorruptOptions = {}): Image8 {
+  if (!Number.isInteger(severity) || severity < 1 || severity > 5) throw new RangeError(`severity must be 1–5, got ${severity}`);
+  const channels = inferChannels(image);
+  const { width, height } = image;
+
+  let fn: RgbCorruptor | undefined = builtin[name];
+  if (!fn && name === 'motion_blur') {
+    const angle = paramAngle(options.params);
+    if (angle !== undefined) fn = (rgb, w, h, s) => motionBlurWithAngle(rgb, w, h, s, angle);
+  }
+  if (!fn && name === 'frost') {
+    const draw = paramFrostDraw(options.params);
+    if (draw) fn = (rgb, w, h, s, o) => frostWithDraw(rgb, w, h, s, draw, o.frostTextures);
+  }
+  if (fn) {
+    const out = fn(toPackedRgb(image, channels), width, height, severity, options);
+    return fromPackedRgb(out, image, channels);
+  }
+
+  const ext = runExternal(name, image, severity, options);
+  if (ext) return ext;
+
+  if (name === 'motion_blur') {
+    throw new Error('motion_blur: random angle draw not implemented; pass options.params.angle_deg (e.g. a params.json entry)');
+  }
+  if (name === 'frost') {
+    throw new Error('frost: random texture/crop draw not implemented; pass options.params with frost_index, row_start, col_start');
+  }
+  if ((CORRUPTION_NAMES as readonly string[]).includes(name)) throw new Error(`corruption ${name} not implemented`);
+  throw new Error(`unknown corruption ${JSON.stringify(name)} (not implemented)`);
+}

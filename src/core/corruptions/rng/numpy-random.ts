@@ -1,0 +1,376 @@
+/**
+ * A bit-exact port of numpy's legacy `RandomState` (numpy 1.24: `np.random.seed(s)` followed by the global
+ * `np.random.*` functions), enough to replay the random ImageNet-C corruptions of imagecorruptions 1.1.2
+ * (SPEC.md §4). Pure TypeScript, no DOM or Node APIs.
+ *
+ * What is ported, with the numpy source it follows:
+ * - MT19937 (`numpy/random/src/mt19937/mt19937.c`): `mt19937_seed` (init_genrand; what `RandomState.seed(int)` /
+ *   `MT19937._legacy_seeding` uses for an integer seed), `mt19937_init_by_array` (what it uses for an array
+ *   seed such as `seed([s])`), `mt19937_gen`, tempering.
+ * - `random_sample` / `Generator.random` (`mt19937_next_double`): `((a >>> 5)·2^26 + (b >>> 6)) / 2^53`.
+ * - `standard_normal` / `normal` (`legacy_gauss` in `legacy-distributions.c`): polar Box–Muller whose second
+ *   value is cached; the cache survives across calls and array elements and is cleared by seeding.
+ * - `uniform(low, high)` (`random_uniform`): `low + (high − low)·random_sample()`.
+ * - `randint(low, high)` (`_bounded_integers.pyx` → `random_bounded_uint64_fill` with `use_masked=True`): for a
+ *   range below 2^32, masked rejection on 32-bit draws; `choice(n)` without `p` is `randint(0, n)`.
+ * - `poisson(lam)` (`legacy_random_poisson` → `random_poisson` in `distributions.c`): multiplication method for
+ *   lam < 10, PTRS (Hörmann 1993) for lam ≥ 10, with numpy's `random_loggam`.
+ *
+ * Floating point: every operation is IEEE binary64 as in C. `log` is `exactLog` (correctly rounded), not
+ * `Math.log`, which differs from glibc in the last bit for a few percent of inputs; glibc itself misrounds about
+ * 0.05 % of inputs, so about one normal pair in 2000 may still be 1 ulp off (never visible after the uint8
+ * truncation in practice). `exp` (Poisson λ < 10) is `Math.exp`; it only enters a comparison.
+ */
+
+import { exactLog } from './exact-log';
+
+const N = 624;
+const M = 397;
+const MATRIX_A = 0x9908b0df;
+const UPPER_MASK = 0x80000000;
+const LOWER_MASK = 0x7fffffff;
+
+export type SeedLike = number | ArrayLike<number>;
+
+function checkUint32(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} must be an integer in [0, 2**32 - 1], got ${v}`);
+  return v >>> 0;
+}
+
+/** Snapshot of the generator (what `RandomState.get_state()` returns, as a plain object). */
+export interface RandomStateSnapshot {
+  key: Uint32Array;
+  pos: number;
+  hasGauss: boolean;
+  gauss: number;
+}
+
+export class RandomState {
+  private readonly mt = new Uint32Array(N);
+  private pos = N;
+  private hasGauss = false;
+  private gaussValue = 0;
+
+  /** `new RandomState(s)` ≡ `np.random.RandomState(s)` / `np.random.seed(s)`. */
+  constructor(seed: SeedLike = 0) {
+    this.seed(seed);
+  }
+
+  /**
+   * `np.random.seed(seed)`: an integer uses init_genrand (`mt19937_seed`), an array uses `init_by_array`
+   * (numpy's `_legacy_seeding`). Clears the cached normal.
+   */
+  seed(seed: SeedLike): void {
+    if (typeof seed === 'number') this.seedInt(seed);
+    else this.seedArray(seed);
+  }
+
+  private seedInt(seed: number): void {
+    let s = checkUint32(seed, 'seed');
+    const mt = this.mt;
+    for (let i = 0; i < N; i++) {
+      mt[i] = s;
+      s = (Math.imul(1812433253, (s ^ (s >>> 30)) >>> 0) + i + 1) >>> 0;
+    }
+    this.pos = N;
+    this.hasGauss = false;
+    this.gaussValue = 0;
+  }
+
+  private seedArray(keys: ArrayLike<number>): void {
+    const len = keys.length;
+    if (len === 0) throw new RangeError('Seed must be non-empty');
+    const key = new Uint32Array(len);
+    for (let j = 0; j < len; j++) key[j] = checkUint32(keys[j], 'seed element');
+    this.seedInt(19650218);
+    const mt = this.mt;
+    let i = 1;
+    let j = 0;
+    for (let k = N > len ? N : len; k; k--) {
+      const p = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(p, 1664525)) + key[j] + j) >>> 0;
+      i++;
+      j++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+      if (j >= len) j = 0;
+    }
+    for (let k = N - 1; k; k--) {
+      const p = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = ((mt[i] ^ Math.imul(p, 1566083941)) - i) >>> 0;
+      i++;
+      if (i >= N) {
+        mt[0] = mt[N - 1];
+        i = 1;
+      }
+    }
+    mt[0] = 0x80000000;
+    this.pos = N;
+    this.hasGauss = false;
+    this.gaussValue = 0;
+  }
+
+  getState(): RandomStateSnapshot {
+    return { key: this.mt.slice(), pos: this.pos, hasGauss: this.hasGauss, gauss: this.gaussValue };
+  }
+
+  setState(state: RandomStateSnapshot): void {
+    if (state.key.length !== N) throw new RangeError('state key must have 624 words');
+    this.mt.set(state.key);
+    this.pos = state.pos;
+    this.hasGauss = state.hasGauss;
+    this.gaussValue = state.gauss;
+  }
+
+  private generate(): void {
+    const mt = this.mt;
+    let i = 0;
+    let y: number;
+    for (; i < N - M; i++) {
+      y = (mt[i] & UPPER_MASK) | (mt[i + 1] & LOWER_MASK);
+      mt[i] = mt[i + M] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    for (; i < N - 1; i++) {
+      y = (mt[i] & UPPER_MASK) | (mt[i + 1] & LOWER_MASK);
+      mt[i] = mt[i + (M - N)] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
+    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    this.pos = 0;
+  }
+
+  /** One tempered 32-bit output (`mt19937_next32`), as an unsigned number. */
+  nextUint32(): number {
+    if (this.pos === N) this.generate();
+    let y = this.mt[this.pos++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** A double in [0, 1) with 53 random bits (`mt19937_next_double`). */
+  nextDouble(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+
+  /** `random_sample()` / `random_sample(size)` (also `np.random.random`, `rand`, and `Generator.random()`). */
+  randomSample(): number;
+  randomSample(size: number): Float64Array;
+  randomSample(size?: number): number | Float64Array {
+    if (size === undefined) return this.nextDouble();
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = this.nextDouble();
+    return out;
+  }
+
+  /** Fills `out` with `random_sample` draws in order. */
+  randomSampleInto(out: Float64Array): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.nextDouble();
+    return out;
+  }
+
+  /** `legacy_gauss`: one standard normal, using (and refilling) the cached second value. */
+  gauss(): number {
+    if (this.hasGauss) {
+      const tmp = this.gaussValue;
+      this.hasGauss = false;
+      this.gaussValue = 0;
+      return tmp;
+    }
+    let x1: number;
+    let x2: number;
+    let r2: number;
+    do {
+      x1 = 2.0 * this.nextDouble() - 1.0;
+      x2 = 2.0 * this.nextDouble() - 1.0;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1.0 || r2 === 0.0);
+    const f = Math.sqrt((-2.0 * exactLog(r2)) / r2);
+    this.gaussValue = f * x1;
+    this.hasGauss = true;
+    return f * x2;
+  }
+
+  /** `standard_normal()` / `randn()`; with `size`, an array drawn in C order. */
+  standardNormal(): number;
+  standardNormal(size: number): Float64Array;
+  standardNormal(size?: number): number | Float64Array {
+    if (size === undefined) return this.gauss();
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = this.gauss();
+    return out;
+  }
+
+  /** `normal(loc, scale)` = `loc + scale·gauss()` (`legacy_normal`). */
+  normal(loc?: number, scale?: number): number;
+  normal(loc: number, scale: number, size: number): Float64Array;
+  normal(loc = 0.0, scale = 1.0, size?: number): number | Float64Array {
+    if (!(scale >= 0)) throw new RangeError('scale < 0');
+    if (size === undefined) return loc + scale * this.gauss();
+    return this.normalInto(new Float64Array(size), loc, scale);
+  }
+
+  /** Fills `out` with `normal(loc, scale)` draws in order. */
+  normalInto(out: Float64Array, loc = 0.0, scale = 1.0): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = loc + scale * this.gauss();
+    return out;
+  }
+
+  /** `uniform(low, high)` = `low + (high − low)·random_sample()` (`random_uniform`, range computed once). */
+  uniform(low?: number, high?: number): number;
+  uniform(low: number, high: number, size: number): Float64Array;
+  uniform(low = 0.0, high = 1.0, size?: number): number | Float64Array {
+    const range = high - low;
+    if (!Number.isFinite(range)) throw new RangeError('Range exceeds valid bounds');
+    if (size === undefined) return low + range * this.nextDouble();
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = low + range * this.nextDouble();
+    return out;
+  }
+
+  /**
+   * One bounded integer in [off, off + rng] (`random_bounded_uint64` with `use_masked`), for 0 ≤ rng < 2^32.
+   * numpy's `buffered_bounded_masked_uint32` draws a full 32-bit word per try (no buffering at 32 bits).
+   */
+  private boundedMasked(off: number, rng: number): number {
+    if (rng === 0) return off;
+    if (rng === 0xffffffff) return off + this.nextUint32();
+    let mask = rng;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    mask >>>= 0;
+    let v: number;
+    while ((v = (this.nextUint32() & mask) >>> 0) > rng);
+    return off + v;
+  }
+
+  /**
+   * `randint(low, high)` with `high` exclusive (`randint(n)` ≡ `randint(0, n)`), default dtype int64, masked
+   * rejection sampling. Ranges of 2^32 or more (which numpy serves from 64-bit draws) are not supported.
+   */
+  randint(low: number, high?: number): number;
+  randint(low: number, high: number | undefined, size: number): Float64Array;
+  randint(low: number, high?: number, size?: number): number | Float64Array {
+    if (high === undefined) {
+      high = low;
+      low = 0;
+    }
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) throw new RangeError('randint bounds must be integers');
+    if (low > high - 1) throw new RangeError('low >= high');
+    const rng = high - 1 - low;
+    if (rng > 0xffffffff) throw new RangeError('randint ranges of 2**32 or more are not supported');
+    if (size === undefined) return this.boundedMasked(low, rng);
+    const out = new Float64Array(size);
+    for (let i = 0; i < size; i++) out[i] = this.boundedMasked(low, rng);
+    return out;
+  }
+
+  /** `choice(n)` / `choice(n, size)` with replacement and uniform probabilities (= `randint(0, n)`). */
+  choice(n: number): number;
+  choice(n: number, size: number): Float64Array;
+  choice(n: number, size?: number): number | Float64Array {
+    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError('a must be a positive integer');
+    return size === undefined ? this.randint(0, n) : this.randint(0, n, size);
+  }
+
+  /** One Poisson draw (`random_poisson`). */
+  poissonOne(lam: number): number {
+    if (!(lam >= 0)) throw new RangeError('lam < 0 or NaN');
+    if (lam >= 10) return this.poissonPtrs(lam);
+    if (lam === 0) return 0;
+    return this.poissonMult(lam);
+  }
+
+  /** `poisson(lam)`, `poisson(lam, size)`, or one draw per element of an array of `lam` (C order). */
+  poisson(lam: number): number;
+  poisson(lam: number, size: number): Float64Array;
+  poisson(lam: ArrayLike<number>): Float64Array;
+  poisson(lam: number | ArrayLike<number>, size?: number): number | Float64Array {
+    if (typeof lam === 'number') {
+      if (size === undefined) return this.poissonOne(lam);
+      const out = new Float64Array(size);
+      for (let i = 0; i < size; i++) out[i] = this.poissonOne(lam);
+      return out;
+    }
+    const out = new Float64Array(lam.length);
+    for (let i = 0; i < lam.length; i++) out[i] = this.poissonOne(lam[i]);
+    return out;
+  }
+
+  private poissonMult(lam: number): number {
+    const enlam = Math.exp(-lam);
+    let x = 0;
+    let prod = 1.0;
+    for (;;) {
+      prod *= this.nextDouble();
+      if (prod > enlam) x += 1;
+      else return x;
+    }
+  }
+
+  private poissonPtrs(lam: number): number {
+    const slam = Math.sqrt(lam);
+    const loglam = exactLog(lam);
+    const b = 0.931 + 2.53 * slam;
+    const a = -0.059 + 0.02483 * b;
+    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    const vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const U = this.nextDouble() - 0.5;
+      const V = this.nextDouble();
+      const us = 0.5 - Math.abs(U);
+      const k = Math.floor(((2 * a) / us + b) * U + lam + 0.43);
+      if (us >= 0.07 && V <= vr) return k;
+      if (k < 0 || (us < 0.013 && V > us)) continue;
+      if (exactLog(V) + exactLog(invalpha) - exactLog(a / (us * us) + b) <= -lam + k * loglam - randomLoggam(k + 1)) return k;
+    }
+  }
+}
+
+const LOGGAM_A = [
+  8.333333333333333e-2, -2.777777777777778e-3, 7.936507936507937e-4, -5.952380952380952e-4, 8.417508417508418e-4,
+  -1.917526917526918e-3, 6.410256410256410e-3, -2.955065359477124e-2, 1.796443723688307e-1, -1.3924322169059e0,
+];
+
+/** numpy's `random_loggam` (log Γ(x), SPECFUN algorithm), used by PTRS. */
+export function randomLoggam(x: number): number {
+  let x0 = x;
+  let n = 0;
+  if (x === 1.0 || x === 2.0) return 0.0;
+  if (x <= 7.0) {
+    n = Math.trunc(7 - x);
+    x0 = x + n;
+  }
+  const x2 = 1.0 / (x0 * x0);
+  const xp = 2 * Math.PI;
+  let gl0 = LOGGAM_A[9];
+  for (let k = 8; k >= 0; k--) {
+    gl0 *= x2;
+    gl0 += LOGGAM_A[k];
+  }
+  let gl = gl0 / x0 + 0.5 * exactLog(xp) + (x0 - 0.5) * exactLog(x0) - x0;
+  if (x <= 7.0) {
+    for (let k = 1; k <= n; k++) {
+      gl -= exactLog(x0 - 1.0);
+      x0 -= 1.0;
+    }
+  }
+  return gl;
+}
+
+/**
+ * A fresh generator seeded like `np.random.seed(seed)`. Without a seed it behaves like unseeded numpy (a
+ * non-reproducible seed); pass the per-output seed of `params.json` (SPEC.md §4) to replay the reference.
+ */
+export function seededRandomState(seed: number | undefined): RandomState {
+  return new RandomState(seed === undefined ? Math.floor(Math.random() * 0x100000000) : seed);
+}
