@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PreviewServer } from 'vite';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openApp, serverUrl, startPreview, waitForDone, downloadFrom, type AppSession } from '../support/browser';
+import { waitForDone, downloadFrom, type AppSession } from '../support/browser';
+import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { runAndExport, startRun } from '../support/app-driver';
 import { MODELS, loadReferenceSummary } from '../support/reference';
@@ -26,16 +26,13 @@ function expectCountsMatchReference(result: any, cells: [string, string][]) {
 
 /** Runs survive: reload mid-run and resume, re-runs read the cache, bad files are listed, full storage pauses. */
 describeFixtures('per-image cache, resume and bad files', () => {
-  let server: PreviewServer;
+  const ctx = useApp();
   let app: AppSession;
   let data: TempDataset;
   beforeAll(async () => {
-    server = await startPreview();
-    app = await openApp(serverUrl(server));
+    app = ctx.app;
   });
   afterAll(async () => {
-    await app?.close();
-    await server?.close();
     data?.dispose();
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PreviewServer } from 'vite';
 import * as ort from 'onnxruntime-node';
-import { openApp, serverUrl, startPreview, waitForDone, downloadFrom, type AppSession } from '../support/browser';
+import { waitForDone, downloadFrom, type AppSession } from '../support/browser';
+import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { runAndExport, startRun } from '../support/app-driver';
 import { TempDataset } from '../support/temp-dataset';
@@ -57,19 +57,16 @@ async function exportCamFor(app: AppSession, pathSuffix: string): Promise<any> {
 }
 
 describeFixtures('Grad-CAM inspector', () => {
-  let server: PreviewServer;
+  const ctx = useApp();
   let app: AppSession;
   let data: TempDataset;
   const images = cleanImages(20);
   beforeAll(async () => {
-    server = await startPreview();
-    app = await openApp(serverUrl(server));
+    app = ctx.app;
     data = new TempDataset('cam-clean');
     for (const im of images) data.copyFile(im.path, `${im.wnid}/${im.stem}.png`);
   });
   afterAll(async () => {
-    await app?.close();
-    await server?.close();
     data?.dispose();
   });
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PreviewServer } from 'vite';
-import { openApp, serverUrl, startPreview, type AppSession } from '../support/browser';
+import { beforeAll, expect, it } from 'vitest';
+import { type AppSession } from '../support/browser';
+import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { referenceKey, runAndExport } from '../support/app-driver';
 import { MODELS, loadReferencePredictions, loadReferenceSummary } from '../support/reference';
@@ -10,15 +10,10 @@ import { MODELS, loadReferencePredictions, loadReferenceSummary } from '../suppo
  * the clean sample, and must agree image by image with onnxruntime-node on Pillow-decoded pixels.
  */
 describeFixtures('evaluation agrees with the reference, image by image', () => {
-  let server: PreviewServer;
+  const ctx = useApp();
   let app: AppSession;
   beforeAll(async () => {
-    server = await startPreview();
-    app = await openApp(serverUrl(server));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await server?.close();
+    app = ctx.app;
   });
 
   for (const [key, model] of Object.entries(MODELS)) {

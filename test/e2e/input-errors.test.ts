@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PreviewServer } from 'vite';
-import { openApp, serverUrl, startPreview, type AppSession } from '../support/browser';
+import { type AppSession } from '../support/browser';
+import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { startRun } from '../support/app-driver';
 import { TempDataset } from '../support/temp-dataset';
@@ -16,12 +16,11 @@ async function statusAfterRun(app: AppSession): Promise<string> {
 
 /** Bad input gets a clear message, not a stack trace or a silent wrong number. */
 describeFixtures('clear messages for bad input', () => {
-  let server: PreviewServer;
+  const ctx = useApp();
   let app: AppSession;
   let data: TempDataset;
   beforeAll(async () => {
-    server = await startPreview();
-    app = await openApp(serverUrl(server));
+    app = ctx.app;
     data = new TempDataset('junk')
       .write('not-a-model.onnx', 'this is text, not a protobuf')
       .write('flat/n01440764/a.JPEG', 'x')
@@ -30,8 +29,6 @@ describeFixtures('clear messages for bad input', () => {
       .write('greyscale-input.onnx', poolingClassifier(224, 'N', 1));
   });
   afterAll(async () => {
-    await app?.close();
-    await server?.close();
     data?.dispose();
   });
 

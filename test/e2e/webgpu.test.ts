@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PreviewServer } from 'vite';
-import { openApp, serverUrl, startPreview, type AppSession } from '../support/browser';
+import { type AppSession } from '../support/browser';
+import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { referenceKey, runAndExport } from '../support/app-driver';
 import { MODELS, loadReferencePredictions } from '../support/reference';
@@ -11,17 +11,14 @@ import { TempDataset } from '../support/temp-dataset';
  * code path as a laptop GPU. It must agree with the WASM path and the reference.
  */
 describeFixtures('WebGPU backend', () => {
-  let server: PreviewServer;
+  const ctx = useApp({ webgpu: true });
   let gpu: AppSession;
   let data: TempDataset;
   beforeAll(async () => {
-    server = await startPreview();
-    gpu = await openApp(serverUrl(server), { webgpu: true });
+    gpu = ctx.app;
     data = new TempDataset('tiny-c').copyClasses('imagenet-c-mini/fog/3', 'fog/3', 3).copyClasses('imagenet-c-mini/glass_blur/5', 'glass_blur/5', 3);
   });
   afterAll(async () => {
-    await gpu?.close();
-    await server?.close();
     data?.dispose();
   });
 
