@@ -36,23 +36,28 @@ function gaussianWindow(sigma: number, truncate: number): Float64Array {
   return k;
 }
 
-/** Separable correlation of a single-channel w×h plane with kernel k (reflect borders). */
+/** Separable correlation of a single-channel w×h plane with kernel k (reflect borders), rows (axis 0) first. */
 function filterPlane(src: Float64Array, w: number, h: number, k: Float64Array): Float64Array {
   const r = (k.length - 1) >> 1;
   const tmp = new Float64Array(w * h);
   const out = new Float64Array(w * h);
+  const rowsAt = new Int32Array(h + 2 * r);
+  for (let i = 0; i < h + 2 * r; i++) rowsAt[i] = reflect(i - r, h) * w;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -r; j <= r; j++) s += k[j + r] * src[reflect(y + j, h) * w + x];
-      tmp[y * w + x] = s;
+    const o = y * w;
+    for (let j = 0; j < k.length; j++) {
+      const kj = k[j];
+      const s = rowsAt[y + j];
+      for (let x = 0; x < w; x++) tmp[o + x] += kj * src[s + x];
     }
   }
+  const line = new Float64Array(w + 2 * r);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -r; j <= r; j++) s += k[j + r] * tmp[y * w + reflect(x + j, w)];
-      out[y * w + x] = s;
+    const o = y * w;
+    for (let i = 0; i < w + 2 * r; i++) line[i] = tmp[o + reflect(i - r, w)];
+    for (let j = 0; j < k.length; j++) {
+      const kj = k[j];
+      for (let x = 0; x < w; x++) out[o + x] += kj * line[x + j];
     }
   }
   return out;

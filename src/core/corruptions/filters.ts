@@ -94,10 +94,27 @@ function correlateRowsSymmetric(src: Float64Array, dst: Float64Array, w: number,
   const stride = w * c;
   for (let y = 0; y < h; y++) {
     const o = y * stride;
+    const lo = (k: number) => borderIndex(y - k, h, mode) * stride;
+    const hi = (k: number) => borderIndex(y + k, h, mode) * stride;
     for (let i = 0; i < stride; i++) dst[o + i] = src[o + i] * w0;
-    for (let k = r; k >= 1; k--) {
-      const a = borderIndex(y - k, h, mode) * stride;
-      const b = borderIndex(y + k, h, mode) * stride;
+    // Taps k = r..1 in that order (scipy's order), four per pass over the row to save loads and stores.
+    let k = r;
+    for (; k >= 4; k -= 4) {
+      const a1 = lo(k), b1 = hi(k), a2 = lo(k - 1), b2 = hi(k - 1);
+      const a3 = lo(k - 2), b3 = hi(k - 2), a4 = lo(k - 3), b4 = hi(k - 3);
+      const w1 = kernel[r - k], w2 = kernel[r - k + 1], w3 = kernel[r - k + 2], w4 = kernel[r - k + 3];
+      for (let i = 0; i < stride; i++) {
+        let v = dst[o + i];
+        v += (src[a1 + i] + src[b1 + i]) * w1;
+        v += (src[a2 + i] + src[b2 + i]) * w2;
+        v += (src[a3 + i] + src[b3 + i]) * w3;
+        v += (src[a4 + i] + src[b4 + i]) * w4;
+        dst[o + i] = v;
+      }
+    }
+    for (; k >= 1; k--) {
+      const a = lo(k);
+      const b = hi(k);
       const wk = kernel[r - k];
       for (let i = 0; i < stride; i++) dst[o + i] += (src[a + i] + src[b + i]) * wk;
     }
@@ -112,7 +129,6 @@ function correlateColsSymmetric(src: Float64Array, dst: Float64Array, w: number,
   const line = new Float64Array((w + 2 * r) * c);
   const ext = new Int32Array(w + 2 * r);
   for (let x = 0; x < w + 2 * r; x++) ext[x] = borderIndex(x - r, w, mode);
-  const acc = new Float64Array(stride);
   for (let y = 0; y < h; y++) {
     const o = y * stride;
     for (let x = 0; x < w + 2 * r; x++) {
@@ -121,14 +137,30 @@ function correlateColsSymmetric(src: Float64Array, dst: Float64Array, w: number,
       for (let ch = 0; ch < c; ch++) line[d + ch] = src[s + ch];
     }
     const centre = r * c;
-    for (let i = 0; i < stride; i++) acc[i] = line[centre + i] * w0;
-    for (let k = r; k >= 1; k--) {
-      const a = (r - k) * c;
-      const b = (r + k) * c;
-      const wk = kernel[r - k];
-      for (let i = 0; i < stride; i++) acc[i] += (line[a + i] + line[b + i]) * wk;
+    const span = 2 * r * c;
+    for (let i = 0; i < stride; i++) dst[o + i] = line[centre + i] * w0;
+    // k = r..1 (scipy's order): taps (r-k)·c and (r+k)·c of the line, four per pass over the row.
+    let j = 0;
+    for (; j + 4 <= r; j += 4) {
+      const a1 = j * c, b1 = span - j * c;
+      const w1 = kernel[j], w2 = kernel[j + 1], w3 = kernel[j + 2], w4 = kernel[j + 3];
+      for (let i = 0; i < stride; i++) {
+        const a = a1 + i;
+        const b = b1 + i;
+        let v = dst[o + i];
+        v += (line[a] + line[b]) * w1;
+        v += (line[a + c] + line[b - c]) * w2;
+        v += (line[a + 2 * c] + line[b - 2 * c]) * w3;
+        v += (line[a + 3 * c] + line[b - 3 * c]) * w4;
+        dst[o + i] = v;
+      }
     }
-    dst.set(acc, o);
+    for (; j < r; j++) {
+      const a = j * c;
+      const b = span - j * c;
+      const wj = kernel[j];
+      for (let i = 0; i < stride; i++) dst[o + i] += (line[a + i] + line[b + i]) * wj;
+    }
   }
 }
 

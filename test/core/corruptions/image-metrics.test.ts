@@ -58,5 +58,5 @@ describeFixtures('SSIM equals scikit-image 0.19 (stats.json ssim_to_clean)', () 
     }
     expect(checked).toBe(250);
     expect(worst).toBeLessThanOrEqual(5.1e-7); // stats.json rounds to 6 decimals
-  });
+  }, 60_000);
 });

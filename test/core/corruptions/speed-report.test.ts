@@ -37,9 +37,10 @@ describeFixtures('corruption speed (not asserted)', () => {
     const params = (JSON.parse(readFileSync(REF('params.json'), 'utf8')) as { entries: Record<string, Record<string, unknown>> }).entries;
     const textures = [1, 2, 3, 4, 5, 6].map((i) => readPng(REF('textures', `frost${i}_rescaled_rgb.png`)));
     const images = IMAGES.map((k) => readPng(REF('clean', `${k}.png`)));
-    const lines: string[] = ['', 'corruption       TS ms/img (mean, min of 3)   Python ref ms   ratio'];
+    const lines: string[] = ['', 'corruption       TS ms/img   sev1   sev2   sev3   sev4   sev5   Python ms   TS/Python'];
     for (const name of Object.keys(PYTHON_MS)) {
       const times: number[] = [];
+      const perSeverity = [0, 0, 0, 0, 0];
       for (let ii = 0; ii < images.length; ii++) {
         for (const severity of [1, 2, 3, 4, 5] as const) {
           const entry = params[`${name}/${severity}/${IMAGES[ii]}`] ?? params[`${name}/${severity}/n02134084/n02134084_ice_bear`];
@@ -52,11 +53,13 @@ describeFixtures('corruption speed (not asserted)', () => {
             best = Math.min(best, performance.now() - t0);
           }
           times.push(best);
+          perSeverity[severity - 1] += best / images.length;
         }
       }
       const mean = times.reduce((a, b) => a + b, 0) / times.length;
       const ref = PYTHON_MS[name];
-      lines.push(`${name.padEnd(16)} ${mean.toFixed(2).padStart(10)}                   ${ref.toFixed(1).padStart(8)}   ${(mean / ref).toFixed(2).padStart(6)}`);
+      const sev = perSeverity.map((t) => t.toFixed(2).padStart(6)).join(' ');
+      lines.push(`${name.padEnd(16)} ${mean.toFixed(2).padStart(9)} ${sev} ${ref.toFixed(1).padStart(11)} ${(mean / ref).toFixed(2).padStart(11)}`);
       expect(mean).toBeGreaterThan(0);
     }
     console.log(lines.join('\n'));

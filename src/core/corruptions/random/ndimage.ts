@@ -120,7 +120,7 @@ function correlatePass(
 
 /**
  * `skimage.filters.gaussian(img, sigma, mode, truncate, channel_axis=-1)` on an H×W×C array (C = 1 for a 2-D
- * image): rows (axis 0) then columns (axis 1), no mixing across channels. A `Float32Array` input gives a
+ * image): rows (axis 0, `sigma`) then columns (axis 1, `sigmaX`), no mixing across channels. A `Float32Array` input gives a
  * `Float32Array` result (float32 between the passes too), as scipy does for float32 input.
  */
 export function gaussianFilter<T extends Float64Array | Float32Array>(
@@ -131,19 +131,19 @@ export function gaussianFilter<T extends Float64Array | Float32Array>(
   sigma: number,
   mode: Mode = 'nearest',
   truncate = 4.0,
+  sigmaX = sigma,
 ): T {
-  const half = gaussianHalfKernel(sigma, truncate);
   const make = (): T => (src instanceof Float32Array ? new Float32Array(src.length) : new Float64Array(src.length)) as T;
   const tmp = make();
   const out = make();
   // axis 0: lines are (x, ch), stride w·c
   const starts0 = new Int32Array(w * c);
   for (let i = 0; i < w * c; i++) starts0[i] = i;
-  correlatePass(src, tmp, h, w * c, starts0, half, mode);
+  correlatePass(src, tmp, h, w * c, starts0, gaussianHalfKernel(sigma, truncate), mode);
   // axis 1: lines are (y, ch), stride c
   const starts1 = new Int32Array(h * c);
   for (let y = 0; y < h; y++) for (let ch = 0; ch < c; ch++) starts1[y * c + ch] = y * w * c + ch;
-  correlatePass(tmp, out, w, c, starts1, half, mode);
+  correlatePass(tmp, out, w, c, starts1, gaussianHalfKernel(sigmaX, truncate), mode);
   return out;
 }
 

@@ -1,0 +1,268 @@
+/**
+ * Shared helpers of the random-corruption tests: the SPEC.md §5 statistics (SSIM to clean as scikit-image 0.19
+ * computes it, mean / population std of the difference, RGB channel correlation of the difference), the clean
+ * crops, the per-output seeds of params.json, the reference per-image statistics of stats.json, and the suggested
+ * paired test. Node only (reads ../shared/fixtures).
+ */
+import { readFileSync } from 'node:fs';
+import { decodePngBytes } from '../../support/png';
+import { fixture } from '../../support/fixtures';
+
+export const REF = (...p: string[]) => fixture('corruption-reference', ...p);
+
+export interface StatsGroup {
+  n: number;
+  ssim_to_clean: { mean: number; sd: number; se: number; per_image: number[] };
+  diff_mean: { mean: number; sd: number; se: number; per_image: number[] };
+  diff_std: { mean: number; sd: number; se: number; per_image: number[] };
+  chan_corr: { mean: number; sd: number; se: number; per_image: number[] };
+}
+
+export interface StatsFile {
+  images: string[];
+  groups: Record<string, Record<string, StatsGroup>>;
+  suggested_check: { tolerances: Record<string, number | string>; z: number };
+}
+
+let statsCache: StatsFile | null = null;
+export function loadStats(): StatsFile {
+  statsCache ??= JSON.parse(readFileSync(REF('stats.json'), 'utf8')) as StatsFile;
+  return statsCache;
+}
+
+let paramsCache: Record<string, { seed: number; angle_deg?: number }> | null = null;
+export function loadParams(): Record<string, { seed: number; angle_deg?: number }> {
+  paramsCache ??= JSON.parse(readFileSync(REF('params.json'), 'utf8')).entries;
+  return paramsCache!;
+}
+
+export interface Clean {
+  key: string;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
+let cleanCache: Clean[] | null = null;
+/** The 50 clean crops, in the order of stats.json `images`. */
+export function loadCleans(): Clean[] {
+  if (cleanCache) return cleanCache;
+  cleanCache = loadStats().images.map((key) => {
+    const png = decodePngBytes(readFileSync(REF('clean', `${key}.png`)));
+    if (png.channels !== 3) throw new Error(`${key}: expected RGB`);
+    return { key, width: png.width, height: png.height, rgb: png.data };
+  });
+  return cleanCache;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SSIM (scikit-image 0.19 structural_similarity, gaussian_weights=True, σ 1.5, truncate 3.5, reflect borders)
+
+const SSIM_RADIUS = 5;
+const SSIM_TAPS = (() => {
+  const t: number[] = [];
+  for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) t.push(Math.exp((-0.5 / (1.5 * 1.5)) * (k * k)));
+  const s = t.reduce((a, b) => a + b, 0);
+  return t.map((v) => v / s);
+})();
+
+function reflectIdx(i: number, n: number): number {
+  if (i < 0) return -i - 1;
+  if (i >= n) return 2 * n - 1 - i;
+  return i;
+}
+
+/** Separable Gaussian (rows then columns) of an h×w plane with scipy 'reflect' borders. */
+function blurPlane(src: Float64Array, h: number, w: number): Float64Array {
+  const tmp = new Float64Array(h * w);
+  const out = new Float64Array(h * w);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += src[reflectIdx(y + k, h) * w + x] * SSIM_TAPS[k + SSIM_RADIUS];
+      tmp[y * w + x] = s;
+    }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += tmp[y * w + reflectIdx(x + k, w)] * SSIM_TAPS[k + SSIM_RADIUS];
+      out[y * w + x] = s;
+    }
+  return out;
+}
+
+export function ssim(a: Uint8Array, b: Uint8Array, w: number, h: number): number {
+  const C1 = (0.01 * 255) ** 2;
+  const C2 = (0.03 * 255) ** 2;
+  const n = w * h;
+  let total = 0;
+  for (let c = 0; c < 3; c++) {
+    const X = new Float64Array(n);
+    const Y = new Float64Array(n);
+    const XX = new Float64Array(n);
+    const YY = new Float64Array(n);
+    const XY = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = a[3 * i + c];
+      const y = b[3 * i + c];
+      X[i] = x;
+      Y[i] = y;
+      XX[i] = x * x;
+      YY[i] = y * y;
+      XY[i] = x * y;
+    }
+    const ux = blurPlane(X, h, w);
+    const uy = blurPlane(Y, h, w);
+    const uxx = blurPlane(XX, h, w);
+    const uyy = blurPlane(YY, h, w);
+    const uxy = blurPlane(XY, h, w);
+    let s = 0;
+    let cnt = 0;
+    for (let y = SSIM_RADIUS; y < h - SSIM_RADIUS; y++)
+      for (let x = SSIM_RADIUS; x < w - SSIM_RADIUS; x++) {
+        const i = y * w + x;
+        const vx = uxx[i] - ux[i] * ux[i];
+        const vy = uyy[i] - uy[i] * uy[i];
+        const vxy = uxy[i] - ux[i] * uy[i];
+        s += ((2 * ux[i] * uy[i] + C1) * (2 * vxy + C2)) / ((ux[i] * ux[i] + uy[i] * uy[i] + C1) * (vx + vy + C2));
+        cnt++;
+      }
+    total += s / cnt;
+  }
+  return total / 3;
+}
+
+export interface ImageStats {
+  ssim_to_clean: number;
+  diff_mean: number;
+  diff_std: number;
+  chan_corr: number;
+}
+
+export const STAT_NAMES = ['ssim_to_clean', 'diff_mean', 'diff_std', 'chan_corr'] as const;
+
+export function imageStats(x: Uint8Array, clean: Uint8Array, w: number, h: number): ImageStats {
+  const n = w * h;
+  let sum = 0;
+  for (let i = 0; i < 3 * n; i++) sum += x[i] - clean[i];
+  const mean = sum / (3 * n);
+  let ss = 0;
+  for (let i = 0; i < 3 * n; i++) ss += (x[i] - clean[i] - mean) ** 2;
+  const std = Math.sqrt(ss / (3 * n));
+  // per-channel means and centred cross products
+  const m = [0, 0, 0];
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) m[c] += x[3 * i + c] - clean[3 * i + c];
+  for (let c = 0; c < 3; c++) m[c] /= n;
+  const cov = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  for (let i = 0; i < n; i++) {
+    const d = [0, 1, 2].map((c) => x[3 * i + c] - clean[3 * i + c] - m[c]);
+    for (let p = 0; p < 3; p++) for (let q = p; q < 3; q++) cov[p][q] += d[p] * d[q];
+  }
+  const corr = (p: number, q: number) => {
+    const cp = cov[p][p] === 0;
+    const cq = cov[q][q] === 0;
+    if (cp || cq) return cp && cq ? 1 : 0;
+    return cov[p][q] / Math.sqrt(cov[p][p] * cov[q][q]);
+  };
+  return {
+    ssim_to_clean: ssim(x, clean, w, h),
+    diff_mean: mean,
+    diff_std: std,
+    chan_corr: (corr(0, 1) + corr(0, 2) + corr(1, 2)) / 3,
+  };
+}
+
+export interface StatCheck {
+  stat: (typeof STAT_NAMES)[number];
+  meanDiff: number;
+  se: number;
+  tolerance: number;
+  pass: boolean;
+  maxAbsDiff: number;
+}
+
+/** The SPEC.md §5 paired test for one statistic (fails only if |mean d| > tol AND > z·SE). */
+export function pairedCheck(stat: (typeof STAT_NAMES)[number], ours: number[], ref: StatsGroup): StatCheck {
+  const refVals = ref[stat].per_image;
+  const d = ours.map((v, i) => v - refVals[i]);
+  const n = d.length;
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  const se = sd / Math.sqrt(n);
+  const tolerance =
+    stat === 'ssim_to_clean' ? 0.02 : stat === 'diff_mean' ? 2.0 : stat === 'chan_corr' ? 0.1 : 0.1 * ref.diff_std.mean;
+  const pass = !(Math.abs(mean) > tolerance && Math.abs(mean) > 4 * se);
+  return { stat, meanDiff: mean, se, tolerance, pass, maxAbsDiff: Math.max(...d.map(Math.abs)) };
+}
+
+/**
+ * Whether one image's statistics agree with the reference to the precision stats.json is written with
+ * (6 significant digits). One value off by 1 moves diff_mean by 1/150528 = 6.6e-6 levels, so for most images
+ * this is evidence of a bit-exact replay.
+ */
+export function nearExact(ours: ImageStats, ref: StatsGroup, i: number): boolean {
+  // stats.json prints 6 significant digits: the rounding error is at most half a unit of the 6th digit.
+  const close = (a: number, b: number) =>
+    b === 0 ? Math.abs(a) < 1e-12 : Math.abs(a - b) <= 0.55 * 10 ** (Math.floor(Math.log10(Math.abs(b))) - 5) + 1e-12;
+  return (
+    close(ours.diff_mean, ref.diff_mean.per_image[i]) &&
+    close(ours.diff_std, ref.diff_std.per_image[i]) &&
+    close(ours.ssim_to_clean, ref.ssim_to_clean.per_image[i]) &&
+    close(ours.chan_corr, ref.chan_corr.per_image[i])
+  );
+}
+
+export interface SeverityReport {
+  corruption: string;
+  severity: number;
+  checks: StatCheck[];
+  nearExactImages: number;
+  images: number;
+  ms: number;
+}
+
+export function formatReport(rows: SeverityReport[]): string {
+  const head = 'corruption         sev  exact/n  Δssim mean (max|Δ|)    Δmean mean (max|Δ|)    Δstd mean (max|Δ|)     Δcorr mean (max|Δ|)   ms/img  pass';
+  const fmt = (c: StatCheck) => `${c.meanDiff.toExponential(1).padStart(8)} (${c.maxAbsDiff.toExponential(1)})`.padEnd(22);
+  const lines = rows.map(
+    (r) =>
+      `${r.corruption.padEnd(18)} ${String(r.severity).padStart(3)}  ${`${r.nearExactImages}/${r.images}`.padStart(7)}  ${r.checks.map(fmt).join(' ')} ${(r.ms / r.images).toFixed(1).padStart(6)}  ${r.checks.every((c) => c.pass) ? 'ok' : 'FAIL'}`,
+  );
+  return [head, ...lines].join('\n');
+}
+
+export type RgbFn = (rgb: Uint8Array, width: number, height: number, severity: number, seed: number) => Uint8Array;
+
+/** Runs `fn` on every clean crop with its params.json seed and compares the statistics with stats.json. */
+export function runSeverity(corruption: string, severity: number, fn: RgbFn, limit = Infinity): SeverityReport & { perImage: ImageStats[] } {
+  const stats = loadStats();
+  const params = loadParams();
+  const ref = stats.groups[corruption][String(severity)];
+  const cleans = loadCleans().slice(0, limit);
+  const perImage: ImageStats[] = [];
+  let ms = 0;
+  let exact = 0;
+  cleans.forEach((c, i) => {
+    const seed = params[`${corruption}/${severity}/${c.key}`].seed;
+    const t0 = performance.now();
+    const out = fn(c.rgb, c.width, c.height, severity, seed);
+    ms += performance.now() - t0;
+    const st = imageStats(out, c.rgb, c.width, c.height);
+    perImage.push(st);
+    if (nearExact(st, ref, i)) exact++;
+  });
+  const refSub: StatsGroup = {
+    ...ref,
+    n: cleans.length,
+    ssim_to_clean: { ...ref.ssim_to_clean, per_image: ref.ssim_to_clean.per_image.slice(0, cleans.length) },
+    diff_mean: { ...ref.diff_mean, per_image: ref.diff_mean.per_image.slice(0, cleans.length) },
+    diff_std: { ...ref.diff_std, per_image: ref.diff_std.per_image.slice(0, cleans.length) },
+    chan_corr: { ...ref.chan_corr, per_image: ref.chan_corr.per_image.slice(0, cleans.length) },
+  };
+  const checks = STAT_NAMES.map((s) => pairedCheck(s, perImage.map((p) => p[s]), refSub));
+  return { corruption, severity, checks, nearExactImages: exact, images: cleans.length, ms, perImage };
+}
