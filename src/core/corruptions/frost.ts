@@ -2,7 +2,7 @@
  * frost (SPEC.md §2) with replayed draws: texture `frost{index+1}` (already 1.1×-rescaled, RGB), crop at
  * (row_start, col_start), `out = trunc(clip(a·u8 + b·frost, 0, 255))` in float64.
  */
-import type { CorruptOptions, Image8, Severity } from './types';
+import type { Image8, Severity } from './types';
 
 const FROST: ReadonlyArray<readonly [number, number]> = [
   [1, 0.4],
@@ -66,10 +66,4 @@ export function frostWithDraw(src: Uint8Array, w: number, h: number, severity: S
     }
   }
   return out;
-}
-
-export function frost(src: Uint8Array, w: number, h: number, severity: Severity, options: CorruptOptions): Uint8Array {
-  const draw = paramFrostDraw(options.params);
-  if (!draw) throw new Error('frost needs replayed draws: options.params with frost_index, row_start and col_start');
-  return frostWithDraw(src, w, h, severity, draw, options.frostTextures);
 }

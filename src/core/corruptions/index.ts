@@ -7,8 +7,9 @@ import { brightness, contrast, saturate } from './color';
 import { pixelate } from './pixelate';
 import { defocusBlur, gaussianBlur, motionBlurWithAngle, paramAngle, zoomBlur } from './blur';
 import { frostWithDraw, paramFrostDraw } from './frost';
+import { seededRandomState } from './rng/numpy-random';
 import type { CorruptOptions, Image8, ImageCorruptor, RgbCorruptor, Severity } from './types';
-// TODO: register the random corruptions once src/core/corruptions/random/index.ts exports `randomCorruptions`.
+import { randomCorruptions } from './random/index';
 
 export type { CorruptOptions, Image8, RgbCorruptor, Severity } from './types';
 
@@ -48,6 +49,34 @@ export const DETERMINISTIC: ReadonlySet<string> = new Set([
   'jpeg_compression',
 ]);
 
+/**
+ * motion_blur: the angle is `options.params.angle_deg` when given (replay), else the first draw
+ * `uniform(-45, 45)` of numpy's legacy RandomState seeded with `options.seed`.
+ */
+const motionBlur: RgbCorruptor = (rgb, w, h, severity, options) => {
+  const angle = paramAngle(options.params) ?? (seededRandomState(options.seed).uniform(-45, 45) as number);
+  return motionBlurWithAngle(rgb, w, h, severity, angle);
+};
+
+/**
+ * frost: texture index and crop from `options.params` (`frost_index`, `row_start`, `col_start`) when given, else drawn
+ * like the reference: `randint(5)`, then `randint(0, Hr - H)` and `randint(0, Wr - W)` on the rescaled texture.
+ */
+const frost: RgbCorruptor = (rgb, w, h, severity, options) => {
+  let draw = paramFrostDraw(options.params);
+  if (!draw) {
+    const rs = seededRandomState(options.seed);
+    const index = rs.randint(5) as number;
+    const tex = options.frostTextures?.[index];
+    if (!tex) throw new Error(`frost: options.frostTextures[${index}] is missing (pass frost1…frost6, 1.1× rescaled, RGB)`);
+    if (tex.height < h || tex.width < w) throw new Error(`frost: texture ${index + 1} (${tex.width}x${tex.height}) is smaller than the image`);
+    const rowStart = rs.randint(0, tex.height - h) as number;
+    const colStart = rs.randint(0, tex.width - w) as number;
+    draw = { index, rowStart, colStart };
+  }
+  return frostWithDraw(rgb, w, h, severity, draw, options.frostTextures);
+};
+
 /** Built-in corruptions on packed RGB. */
 const builtin: Record<string, RgbCorruptor> = {
   brightness,
@@ -57,6 +86,8 @@ const builtin: Record<string, RgbCorruptor> = {
   gaussian_blur: gaussianBlur,
   defocus_blur: defocusBlur,
   zoom_blur: zoomBlur,
+  motion_blur: motionBlur,
+  frost,
 };
 
 /** Corruptions supplied by other modules (the random ones); consulted after the built-ins. */
@@ -64,16 +95,18 @@ const external: Record<string, ImageCorruptor> = {};
 
 /**
  * Registers corruptions implemented elsewhere (same form as `randomCorruptions` of `./random/index`). A built-in
- * corruption of the same name keeps precedence, except that motion_blur and frost fall back to the registered one
- * when no replayed draws are given.
+ * corruption of the same name keeps precedence.
  */
 export function registerCorruptions(table: Record<string, ImageCorruptor>): void {
   for (const [name, fn] of Object.entries(table)) external[name] = fn;
 }
 
+// The random corruptions (noise, glass_blur, snow, fog, spatter, elastic_transform), seeded by `options.seed`.
+registerCorruptions(randomCorruptions);
+
 /** Whether `corrupt(…, name, …)` can run (some names still need `options.params` or other options). */
 export function isImplemented(name: string): boolean {
-  return name in builtin || name in external || name === 'motion_blur' || name === 'frost';
+  return name in builtin || name in external;
 }
 
 function inferChannels(image: Image8): 3 | 4 {
@@ -132,24 +165,17 @@ function runExternal(name: string, image: Image8, severity: Severity, options: C
  * Applies corruption `name` at `severity` (1–5). Returns a new image with the same width, height and channels;
  * alpha (RGBA input) is copied unchanged. The input is never modified.
  *
- * motion_blur and frost are replayed from `options.params` (a params.json entry: `angle_deg`; `frost_index`,
- * `row_start`, `col_start`), frost also needs `options.frostTextures`. Without params they defer to a registered
- * random implementation, if any. Names that are not implemented yet throw `Error("… not implemented")`.
+ * motion_blur and frost replay `options.params` when given (a params.json entry as-is: `angle_deg`; `frost_index`,
+ * `row_start`, `col_start`), else they draw from numpy's legacy RandomState seeded with `options.seed`, like the
+ * reference; frost needs `options.frostTextures`. Names that are not implemented yet throw
+ * `Error("… not implemented")`.
  */
 export function corrupt(image: Image8, name: string, severity: Severity, options: CorruptOptions = {}): Image8 {
   if (!Number.isInteger(severity) || severity < 1 || severity > 5) throw new RangeError(`severity must be 1–5, got ${severity}`);
   const channels = inferChannels(image);
   const { width, height } = image;
 
-  let fn: RgbCorruptor | undefined = builtin[name];
-  if (!fn && name === 'motion_blur') {
-    const angle = paramAngle(options.params);
-    if (angle !== undefined) fn = (rgb, w, h, s) => motionBlurWithAngle(rgb, w, h, s, angle);
-  }
-  if (!fn && name === 'frost') {
-    const draw = paramFrostDraw(options.params);
-    if (draw) fn = (rgb, w, h, s, o) => frostWithDraw(rgb, w, h, s, draw, o.frostTextures);
-  }
+  const fn: RgbCorruptor | undefined = builtin[name];
   if (fn) {
     const out = fn(toPackedRgb(image, channels), width, height, severity, options);
     return fromPackedRgb(out, image, channels);
@@ -158,12 +184,6 @@ export function corrupt(image: Image8, name: string, severity: Severity, options
   const ext = runExternal(name, image, severity, options);
   if (ext) return ext;
 
-  if (name === 'motion_blur') {
-    throw new Error('motion_blur: random angle draw not implemented; pass options.params.angle_deg (e.g. a params.json entry)');
-  }
-  if (name === 'frost') {
-    throw new Error('frost: random texture/crop draw not implemented; pass options.params with frost_index, row_start, col_start');
-  }
   if ((CORRUPTION_NAMES as readonly string[]).includes(name)) throw new Error(`corruption ${name} not implemented`);
   throw new Error(`unknown corruption ${JSON.stringify(name)} (not implemented)`);
 }

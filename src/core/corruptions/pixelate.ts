@@ -148,6 +148,7 @@ export function pixelate(src: Uint8Array, w: number, h: number, severity: Severi
   // imagecorruptions: x.resize((int(x_shape[1] * c), int(x_shape[0] * c)), PIL.Image.BOX)
   const sw = Math.trunc(w * f);
   const sh = Math.trunc(h * f);
+  if (sw < 1 || sh < 1) throw new RangeError(`pixelate: a ${w}x${h} image is too small for severity ${severity}`);
   const small = resizeBoxRgb(src, w, h, sw, sh);
   return resizeNearestRgb(small, sw, sh, w, h);
 }

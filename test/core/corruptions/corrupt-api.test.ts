@@ -63,12 +63,32 @@ describe('corrupt()', () => {
     expect(() => corrupt({ width: 8, height: 8, data: new Uint8Array(10) }, 'brightness', 1)).toThrow(RangeError);
   });
 
-  it('motion_blur and frost need their replayed draws (or a registered random implementation)', () => {
+  it('motion_blur and frost: replayed params win over the seed; frost needs its textures and a crop inside them', () => {
     const img: Image8 = { width: 16, height: 16, data: synthetic(16, 16, 3) };
     expect(() => corrupt(img, 'frost', 1, { params: REPLAY.frost })).toThrow(/frostTextures/);
+    expect(() => corrupt(img, 'frost', 1, { seed: 5 })).toThrow(/frostTextures/);
     expect(() => corrupt(img, 'frost', 1, { params: { ...REPLAY.frost, row_start: 1000 }, frostTextures: TEXTURES })).toThrow(/outside/);
-    if (!isImplemented('motion_blur') || !isImplemented('frost')) return;
-    expect(corrupt(img, 'motion_blur', 2, { params: REPLAY.motion_blur }).data.length).toBe(16 * 16 * 3);
+    const a = corrupt(img, 'motion_blur', 2, { seed: 7, params: REPLAY.motion_blur });
+    const b = corrupt(img, 'motion_blur', 2, { seed: 8, params: REPLAY.motion_blur });
+    const c = corrupt(img, 'motion_blur', 2, { seed: 7 });
+    const d = corrupt(img, 'motion_blur', 2, { seed: 7 });
+    expect(sameBytes(a.data, b.data)).toBe(true);
+    expect(sameBytes(c.data, d.data)).toBe(true);
+    const f1 = corrupt(img, 'frost', 4, { seed: 11, frostTextures: TEXTURES });
+    const f2 = corrupt(img, 'frost', 4, { seed: 11, frostTextures: TEXTURES });
+    expect(sameBytes(f1.data, f2.data)).toBe(true);
+  });
+
+  it('every implemented corruption runs through corrupt() with the same shape and alpha copied (seeded)', () => {
+    const w = 224;
+    const h = 224;
+    const rgba = synthetic(w, h, 4, 3);
+    for (const name of CORRUPTION_NAMES) {
+      if (!isImplemented(name)) continue;
+      const out = corrupt({ width: w, height: h, data: rgba }, name, 3, { seed: 1234, frostTextures: TEXTURES });
+      expect([name, out.width, out.height, out.channels ?? out.data.length / (w * h), out.data.length]).toEqual([name, w, h, 4, w * h * 4]);
+      for (let i = 3; i < rgba.length; i += 4) if (out.data[i] !== rgba[i]) throw new Error(`${name}: alpha changed at ${i}`);
+    }
   });
 
   for (const name of [...BUILTIN, 'motion_blur', 'frost']) {

@@ -73,3 +73,28 @@ describe('Gaussian kernels and numpy summation', () => {
     expect(pairwiseSum([1, 2, 3])).toBe(6);
   });
 });
+
+describeFixtures('motion_blur and frost draws from the seed equal the params.json records', () => {
+  it('angle_deg = uniform(-45, 45); frost_index = randint(5), row_start, col_start = randint(0, Hr−224), randint(0, Wr−224)', async () => {
+    if (!HAVE_FIXTURES) return;
+    const { RandomState } = await import('../../../src/core/corruptions/rng/numpy-random');
+    const entries = (JSON.parse(readFileSync(fixture('corruption-reference', 'params.json'), 'utf8')) as {
+      entries: Record<string, { seed: number; angle_deg?: number; frost_index?: number; rescaled_hw?: [number, number]; row_start?: number; col_start?: number }>;
+    }).entries;
+    let motion = 0;
+    let frost = 0;
+    for (const [key, e] of Object.entries(entries)) {
+      if (key.startsWith('motion_blur/')) {
+        expect(new RandomState(e.seed).uniform(-45, 45)).toBe(e.angle_deg);
+        motion++;
+      } else if (key.startsWith('frost/')) {
+        const rs = new RandomState(e.seed);
+        const index = rs.randint(5);
+        const [hr, wr] = e.rescaled_hw!;
+        expect([index, rs.randint(0, hr - 224), rs.randint(0, wr - 224)]).toEqual([e.frost_index, e.row_start, e.col_start]);
+        frost++;
+      }
+    }
+    expect([motion, frost]).toEqual([250, 250]);
+  });
+});

@@ -2,7 +2,13 @@
  * The random corruptions of imagecorruptions 1.1.2 (SPEC.md §2): gaussian_noise, shot_noise, impulse_noise,
  * speckle_noise, glass_blur, snow, fog, spatter, elastic_transform. Each seeds a fresh port of numpy's legacy
  * RandomState with `options.seed` (the per-output seed of `params.json`, SPEC.md §4) and makes the reference's
- * draws in the reference's order, so the noise is replayed exactly. Pure TypeScript (no DOM, no Node APIs).
+ * draws in the reference's order, so the noise is replayed exactly (glass_blur's numba MT19937 is seeded and
+ * bounded the same way, so it uses the same port). Without a seed the output is random (like unseeded numpy).
+ * Pure TypeScript (no DOM, no Node APIs).
+ *
+ * Verified against the reference statistics of all 50 DEV-C images × 5 severities (stats.json): every one of the
+ * 2250 outputs matches SSIM-to-clean, mean and std of the difference and the channel correlation to stats.json's
+ * 6 significant digits (test/core/corruptions/random-noise.test.ts, random-corruptions.test.ts).
  *
  * Input: an RGB or RGBA `Image8`; the corruption runs on the RGB values and alpha is copied through.
  */

@@ -2,7 +2,7 @@
  * The four noise corruptions of imagecorruptions 1.1.2 (SPEC.md §1–2) on packed RGB, replaying numpy's legacy
  * RandomState. Each returns `np.uint8(np.clip(·, 0, 1) * 255)`: float64 arithmetic, clip, ×255, truncation.
  */
-import type { RandomState } from '../rng/numpy-random';
+import { type RandomState, poissonPlan } from '../rng/numpy-random';
 
 export const GAUSSIAN_NOISE_SIGMA = [0.08, 0.12, 0.18, 0.26, 0.38];
 export const SHOT_NOISE_PHOTONS = [60, 25, 12, 5, 3];
@@ -30,11 +30,9 @@ export function gaussianNoise(rgb: Uint8Array, severity: number, rs: RandomState
 /** shot_noise: `clip(poisson(x·c) / c)`, one Poisson per value with λ = x·c. */
 export function shotNoise(rgb: Uint8Array, severity: number, rs: RandomState): Uint8Array {
   const c = SHOT_NOISE_PHOTONS[severity - 1];
+  const plans = Array.from({ length: 256 }, (_, v) => poissonPlan((v / 255) * c));
   const out = new Uint8Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) {
-    const lam = (rgb[i] / 255) * c;
-    out[i] = unitToByte(rs.poissonOne(lam) / c);
-  }
+  for (let i = 0; i < rgb.length; i++) out[i] = unitToByte(rs.poissonPlanned(plans[rgb[i]]) / c);
   return out;
 }
 

@@ -284,10 +284,43 @@ export class RandomState {
 
   /** One Poisson draw (`random_poisson`). */
   poissonOne(lam: number): number {
-    if (!(lam >= 0)) throw new RangeError('lam < 0 or NaN');
-    if (lam >= 10) return this.poissonPtrs(lam);
-    if (lam === 0) return 0;
-    return this.poissonMult(lam);
+    return this.poissonPlanned(poissonPlan(lam));
+  }
+
+  /**
+   * One Poisson draw with the per-λ constants precomputed by `poissonPlan` (the same numbers numpy recomputes on
+   * every call), for callers that draw many times with few distinct λ (shot_noise: 256).
+   */
+  poissonPlanned(plan: PoissonPlan): number {
+    if (plan.kind === 0) return 0;
+    if (plan.kind === 1) {
+      let x = 0;
+      let prod = 1.0;
+      for (;;) {
+        prod *= this.nextDouble();
+        if (prod > plan.enlam) x += 1;
+        else return x;
+      }
+    }
+    const { lam, a, b, vr, loglam, logInvalpha } = plan;
+    for (;;) {
+      const U = this.nextDouble() - 0.5;
+      const V = this.nextDouble();
+      const us = 0.5 - Math.abs(U);
+      const k = Math.floor(((2 * a) / us + b) * U + lam + 0.43);
+      if (us >= 0.07 && V <= vr) return k;
+      if (k < 0 || (us < 0.013 && V > us)) continue;
+      // numpy: log(V) + log(invalpha) − log(a/us² + b) <= −λ + k·log λ − loggam(k+1). Decide with the fast
+      // Math.log first; only a near-tie (|Δ| within a margin far above the few-ulp log differences) needs the
+      // correctly rounded logs.
+      const den = a / (us * us) + b;
+      const fl = Math.log(V) + logInvalpha - Math.log(den);
+      const fr = -lam + k * loglam - loggam(k + 1, Math.log);
+      const margin = 1e-9 * (Math.abs(fl) + Math.abs(fr) + 1);
+      if (fl < fr - margin) return k;
+      if (fl > fr + margin) continue;
+      if (exactLog(V) + logInvalpha - exactLog(den) <= -lam + k * loglam - loggam(k + 1, exactLog)) return k;
+    }
   }
 
   /** `poisson(lam)`, `poisson(lam, size)`, or one draw per element of an array of `lam` (C order). */
@@ -305,36 +338,43 @@ export class RandomState {
     for (let i = 0; i < lam.length; i++) out[i] = this.poissonOne(lam[i]);
     return out;
   }
-
-  private poissonMult(lam: number): number {
-    const enlam = Math.exp(-lam);
-    let x = 0;
-    let prod = 1.0;
-    for (;;) {
-      prod *= this.nextDouble();
-      if (prod > enlam) x += 1;
-      else return x;
-    }
-  }
-
-  private poissonPtrs(lam: number): number {
-    const slam = Math.sqrt(lam);
-    const loglam = exactLog(lam);
-    const b = 0.931 + 2.53 * slam;
-    const a = -0.059 + 0.02483 * b;
-    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    const vr = 0.9277 - 3.6224 / (b - 2);
-    for (;;) {
-      const U = this.nextDouble() - 0.5;
-      const V = this.nextDouble();
-      const us = 0.5 - Math.abs(U);
-      const k = Math.floor(((2 * a) / us + b) * U + lam + 0.43);
-      if (us >= 0.07 && V <= vr) return k;
-      if (k < 0 || (us < 0.013 && V > us)) continue;
-      if (exactLog(V) + exactLog(invalpha) - exactLog(a / (us * us) + b) <= -lam + k * loglam - randomLoggam(k + 1)) return k;
-    }
-  }
 }
+
+/** Per-λ constants of numpy's Poisson samplers (`random_poisson`): kind 0 = λ 0, 1 = multiplication, 2 = PTRS. */
+export interface PoissonPlan {
+  lam: number;
+  kind: 0 | 1 | 2;
+  /** exp(−λ) (multiplication method). */
+  enlam: number;
+  a: number;
+  b: number;
+  vr: number;
+  loglam: number;
+  logInvalpha: number;
+}
+
+/** The constants `random_poisson_mult` / `random_poisson_ptrs` compute for `lam`, in numpy's arithmetic. */
+export function poissonPlan(lam: number): PoissonPlan {
+  if (!(lam >= 0)) throw new RangeError('lam < 0 or NaN');
+  const plan: PoissonPlan = { lam, kind: 2, enlam: 0, a: 0, b: 0, vr: 0, loglam: 0, logInvalpha: 0 };
+  if (lam >= 10) {
+    const slam = Math.sqrt(lam);
+    plan.loglam = exactLog(lam);
+    plan.b = 0.931 + 2.53 * slam;
+    plan.a = -0.059 + 0.02483 * plan.b;
+    const invalpha = 1.1239 + 1.1328 / (plan.b - 3.4);
+    plan.logInvalpha = exactLog(invalpha);
+    plan.vr = 0.9277 - 3.6224 / (plan.b - 2);
+  } else if (lam === 0) plan.kind = 0;
+  else {
+    plan.kind = 1;
+    plan.enlam = Math.exp(-lam);
+  }
+  return plan;
+}
+
+/** 0.5·log(2π) as `random_loggam` computes it (`0.5 * log(2 * M_PI)`). */
+const HALF_LOG_2PI = 0.5 * exactLog(2 * Math.PI);
 
 const LOGGAM_A = [
   8.333333333333333e-2, -2.777777777777778e-3, 7.936507936507937e-4, -5.952380952380952e-4, 8.417508417508418e-4,
@@ -343,6 +383,10 @@ const LOGGAM_A = [
 
 /** numpy's `random_loggam` (log Γ(x), SPECFUN algorithm), used by PTRS. */
 export function randomLoggam(x: number): number {
+  return loggam(x, exactLog);
+}
+
+function loggam(x: number, log: (v: number) => number): number {
   let x0 = x;
   let n = 0;
   if (x === 1.0 || x === 2.0) return 0.0;
@@ -351,16 +395,15 @@ export function randomLoggam(x: number): number {
     x0 = x + n;
   }
   const x2 = 1.0 / (x0 * x0);
-  const xp = 2 * Math.PI;
   let gl0 = LOGGAM_A[9];
   for (let k = 8; k >= 0; k--) {
     gl0 *= x2;
     gl0 += LOGGAM_A[k];
   }
-  let gl = gl0 / x0 + 0.5 * exactLog(xp) + (x0 - 0.5) * exactLog(x0) - x0;
+  let gl = gl0 / x0 + HALF_LOG_2PI + (x0 - 0.5) * log(x0) - x0;
   if (x <= 7.0) {
     for (let k = 1; k <= n; k++) {
-      gl -= exactLog(x0 - 1.0);
+      gl -= log(x0 - 1.0);
       x0 -= 1.0;
     }
   }
