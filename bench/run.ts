@@ -8,7 +8,8 @@
  *   (2) the full app pipeline, files → decode workers → inference → cached predictions (the app's own timing);
  *   (3) onnxruntime-node on the same model file and batch;
  *   (4) PyTorch CPU (Debian's python3-torch) on the torchvision twin of the model, when installed;
- * plus decode images/s of one decode worker and the main thread's longest task during (2).
+ * plus decode images/s of one decode worker and the main thread's longest task during (2), and ms per image of
+ * each TypeScript corruption next to the Python reference.
  * Writes bench/results.json and prints a table. Machines here are shared and noisy: read medians, not single runs.
  *
  * Env: BENCH_REPEATS (default 3), BENCH_SECONDS (raw/native timing window, default 10),
@@ -22,6 +23,7 @@ import * as ort from 'onnxruntime-node';
 import { openApp, serverUrl, startPreview, waitForDone, downloadFrom } from '../test/support/browser';
 import { startRun } from '../test/support/app-driver';
 import { fixture, HAVE_FIXTURES, PROJECT_ROOT } from '../test/support/fixtures';
+import { benchCorruptions } from './corruptions';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -198,14 +200,17 @@ async function main() {
     await server.close();
     rmSync(dataset.root, { recursive: true, force: true });
   }
+  const corruptions = benchCorruptions();
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, chromium: execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim() };
-  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine, batchSize: BATCH, threads: THREADS, decodeImagesPerSecPerWorker: decodePerWorker, models: results }, null, 1));
+  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine, batchSize: BATCH, threads: THREADS, decodeImagesPerSecPerWorker: decodePerWorker, models: results, corruptionsMsPerImage: corruptions }, null, 1));
   const header = ['model', 'backend', 'raw web', 'pipeline', 'ort-node', 'pytorch', 'pipe/raw', 'pipe/node', 'pipe/torch', 'longest task ms'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log(`\nimages/s, batch ${BATCH}, ${THREADS} threads, medians of ${REPEATS}; ${machine.cpus} × ${machine.cpuModel}; decode ${decodePerWorker.toFixed(0)} images/s per worker`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  console.log('\ncorruptions, ms per 224² image (TypeScript, Node) vs the Python reference (SPEC.md §7):');
+  for (const r of corruptions) console.log(`  ${r.name.padEnd(18)} ${r.ms === null ? '     —' : r.ms.toFixed(1).padStart(6)}  vs ${String(r.pythonMs).padStart(5)}  ${r.faster === null ? 'not implemented' : r.faster ? 'faster' : 'slower'}`);
   console.log(`\nwritten: bench/results.json`);
 }
 

@@ -1,0 +1,58 @@
+/**
+ * ms per 224² image per corruption for the TypeScript corruptions, next to the Python reference timings of
+ * SPEC.md §7 (minimum of 3 calls per image and severity, mean over images × severities, as the reference).
+ * Run by `npm run bench` (and alone: `npx tsx bench/corruptions.ts`).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { corrupt, CORRUPTION_NAMES, isImplemented } from '../src/core/corruptions/index';
+import type { Image8, Severity } from '../src/core/corruptions/types';
+import { decodePngBytes } from '../test/support/png';
+import { fixture } from '../test/support/fixtures';
+
+/** SPEC.md §7: mean ms per image of imagecorruptions 1.1.2 (numba for glass_blur). */
+export const PYTHON_MS: Record<string, number> = {
+  gaussian_noise: 4.4, shot_noise: 10.4, impulse_noise: 3.8, defocus_blur: 5.6, glass_blur: 9.2, motion_blur: 5.7,
+  zoom_blur: 100.8, snow: 9.6, frost: 11.4, fog: 2.6, brightness: 23.1, contrast: 2.0, elastic_transform: 19.3,
+  pixelate: 0.4, jpeg_compression: 0.5, speckle_noise: 4.0, gaussian_blur: 4.4, spatter: 5.5, saturate: 23.0,
+};
+
+function loadPng(path: string): Image8 {
+  const p = decodePngBytes(new Uint8Array(readFileSync(path)));
+  return { width: p.width, height: p.height, data: p.data, channels: p.channels as 3 | 4 };
+}
+
+export function benchCorruptions(images = 4): { name: string; ms: number | null; pythonMs: number; faster: boolean | null }[] {
+  const root = fixture('corruption-reference', 'clean');
+  const files = readdirSync(root).sort().slice(0, images).map((w) => join(root, w, readdirSync(join(root, w))[0]));
+  const clean = files.map(loadPng);
+  const textures = Array.from({ length: 6 }, (_, i) => loadPng(fixture('corruption-reference', 'textures', `frost${i + 1}_rescaled_rgb.png`)));
+  const rows = [];
+  for (const name of CORRUPTION_NAMES) {
+    if (!isImplemented(name)) {
+      rows.push({ name, ms: null, pythonMs: PYTHON_MS[name], faster: null });
+      continue;
+    }
+    const times: number[] = [];
+    for (const img of clean) {
+      for (const s of [1, 2, 3, 4, 5] as Severity[]) {
+        const opts = { seed: 1234 + s, frostTextures: textures };
+        corrupt(img, name, s, opts); // warm-up
+        let best = Infinity;
+        for (let r = 0; r < 3; r++) {
+          const t0 = performance.now();
+          corrupt(img, name, s, opts);
+          best = Math.min(best, performance.now() - t0);
+        }
+        times.push(best);
+      }
+    }
+    const ms = times.reduce((a, b) => a + b, 0) / times.length;
+    rows.push({ name, ms, pythonMs: PYTHON_MS[name], faster: ms < PYTHON_MS[name] });
+  }
+  return rows;
+}
+
+if (process.argv[1]?.endsWith('corruptions.ts')) {
+  for (const r of benchCorruptions()) console.log(`${r.name.padEnd(18)} ${r.ms === null ? '   —' : r.ms.toFixed(1).padStart(6)} ms  (Python ${r.pythonMs} ms)`);
+}
