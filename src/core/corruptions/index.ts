@@ -7,6 +7,7 @@ import { brightness, contrast, saturate } from './color';
 import { pixelate } from './pixelate';
 import { defocusBlur, gaussianBlur, motionBlurWithAngle, paramAngle, zoomBlur } from './blur';
 import { frostWithDraw, paramFrostDraw } from './frost';
+import { jpegCompression } from './jpeg/index';
 import { seededRandomState } from './rng/numpy-random';
 import type { CorruptOptions, Image8, ImageCorruptor, RgbCorruptor, Severity } from './types';
 import { randomCorruptions } from './random/index';
@@ -88,6 +89,7 @@ const builtin: Record<string, RgbCorruptor> = {
   zoom_blur: zoomBlur,
   motion_blur: motionBlur,
   frost,
+  jpeg_compression: jpegCompression,
 };
 
 /** Corruptions supplied by other modules (the random ones); consulted after the built-ins. */
