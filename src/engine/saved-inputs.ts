@@ -5,7 +5,8 @@ import { createStore, del, get, set, type UseStore } from 'idb-keyval';
  * where the File System Access API exists, the folder handles (IndexedDB can store them).
  */
 export interface SavedInputs {
-  model: { name: string; bytes: ArrayBuffer; sha256: string };
+  /** A Blob, not an ArrayBuffer: IndexedDB stores a blob without serialising its bytes on the main thread. */
+  model: { name: string; blob: Blob; sha256: string };
   cardJson: string;
   labels: { text: string; name: string } | null;
   datasetName: string | null;
