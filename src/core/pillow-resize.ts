@@ -34,8 +34,11 @@ export interface RgbImage {
 const PRECISION_BITS = 32 - 8 - 2;
 const FIXED_ONE = 1 << PRECISION_BITS;
 const HALF = 1 << (PRECISION_BITS - 1);
-/** Pillow's BILINEAR filter support. */
-const BILINEAR_SUPPORT = 1.0;
+/** A Pillow resampling filter: its kernel and support (before scaling by the downscale factor). */
+export interface PillowFilter {
+  readonly kernel: (x: number) => number;
+  readonly support: number;
+}
 
 interface Coeffs {
   /** Maximum number of taps per output sample (row stride of `kk`). */
@@ -46,23 +49,28 @@ interface Coeffs {
   kk: Int32Array;
 }
 
-/** Pillow `bilinear_filter`. */
-function bilinearFilter(x: number): number {
-  if (x < 0.0) x = -x;
-  if (x < 1.0) return 1.0 - x;
-  return 0.0;
-}
+/** Pillow `bilinear_filter`, support 1. */
+export const BILINEAR: PillowFilter = {
+  kernel: (x) => {
+    if (x < 0.0) x = -x;
+    return x < 1.0 ? 1.0 - x : 0.0;
+  },
+  support: 1.0,
+};
+
+/** Pillow `box_filter`, support 0.5. */
+export const BOX: PillowFilter = { kernel: (x) => (x > -0.5 && x <= 0.5 ? 1.0 : 0.0), support: 0.5 };
 
 /**
  * Pillow `precompute_coeffs` (box = [0, inSize]) followed by `normalize_coeffs_8bpc`, restricted to
  * the output samples [first, first + count). The arithmetic is the same double-precision sequence as
  * in C (no FMA contraction on x86-64 builds), so the rounded fixed-point weights match exactly.
  */
-function precomputeCoeffs(inSize: number, outSize: number, first: number, count: number): Coeffs {
+function precomputeCoeffs(inSize: number, outSize: number, first: number, count: number, filter: PillowFilter): Coeffs {
   // in0 = 0, in1 = inSize (floats in C; exact for any realistic size)
   const scale = inSize / outSize;
   const filterscale = scale < 1.0 ? 1.0 : scale;
-  const support = BILINEAR_SUPPORT * filterscale;
+  const support = filter.support * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const ss = 1.0 / filterscale;
 
@@ -81,7 +89,7 @@ function precomputeCoeffs(inSize: number, outSize: number, first: number, count:
     if (xmax > inSize) xmax = inSize;
     xmax -= xmin;
     for (let x = 0; x < xmax; x++) {
-      const w = bilinearFilter((x + xmin - center + 0.5) * ss);
+      const w = filter.kernel((x + xmin - center + 0.5) * ss);
       pre[x] = w;
       ww += w;
     }
@@ -125,7 +133,7 @@ function checkSize(w: number, h: number, what: string): void {
  * The window [x0, x0 + cw) x [y0, y0 + ch) of Pillow's `resize((outW, outH), BILINEAR)`, as RGB.
  * The window must lie inside the resized image.
  */
-function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y0: number, cw: number, ch: number): RgbImage {
+function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y0: number, cw: number, ch: number, filter: PillowFilter = BILINEAR): RgbImage {
   const { width: inW, height: inH, data: src, channels: sc } = img;
   const needHorizontal = outW !== inW;
   const needVertical = outH !== inH;
@@ -135,7 +143,7 @@ function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y
   let rowFirst: number; // first source row used
   let rowLast: number; // one past the last source row used
   if (needVertical) {
-    vert = precomputeCoeffs(inH, outH, y0, ch);
+    vert = precomputeCoeffs(inH, outH, y0, ch, filter);
     rowFirst = vert.bounds[0];
     rowLast = vert.bounds[(ch - 1) * 2] + vert.bounds[(ch - 1) * 2 + 1];
   } else {
@@ -147,7 +155,7 @@ function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y
   // ---- horizontal pass: source rows [rowFirst, rowLast) -> tmp (cw x rows, RGB) ----
   const tmp = new Uint8Array(cw * rows * 3);
   if (needHorizontal) {
-    const { ksize, bounds, kk } = precomputeCoeffs(inW, outW, x0, cw);
+    const { ksize, bounds, kk } = precomputeCoeffs(inW, outW, x0, cw, filter);
     const srcStride = inW * sc;
     for (let y = 0; y < rows; y++) {
       const rowBase = (y + rowFirst) * srcStride;
@@ -226,9 +234,14 @@ function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y
  * 22-bit fixed-point arithmetic. Returns RGB (channels 3); RGBA input is treated as its RGB part.
  */
 export function resizeBilinearPillow(img: RgbImage, outW: number, outH: number): RgbImage {
+  return resizePillow(img, outW, outH, BILINEAR);
+}
+
+/** Pillow `Image.resize((w, h), filter)` for a separable filter (BILINEAR, BOX) on RGB(A); returns RGB. */
+export function resizePillow(img: RgbImage, outW: number, outH: number, filter: PillowFilter): RgbImage {
   checkImage(img);
   checkSize(outW, outH, 'output');
-  return resampleWindow(img, outW, outH, 0, 0, outW, outH);
+  return resampleWindow(img, outW, outH, 0, 0, outW, outH, filter);
 }
 
 /**

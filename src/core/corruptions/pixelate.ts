@@ -1,115 +1,15 @@
 /**
  * pixelate (SPEC.md §2): Pillow 9.4 `resize((n, n), BOX)` then `resize((W, H), NEAREST)` with n = int(W·f).
- * Bit-exact port of Pillow's `precompute_coeffs` (box filter), `normalize_coeffs_8bpc` (22-bit fixed point) and the
- * two-pass 8-bit resampler (horizontal pass first, uint8 in between), then `ImagingScaleAffine` for NEAREST.
+ * The BOX resize is the shared Pillow-exact resampler of ../pillow-resize.ts; NEAREST is `ImagingScaleAffine`.
  */
 import type { CorruptOptions, Severity } from './types';
+import { BOX, resizePillow } from '../pillow-resize';
 
 const FACTORS = [0.6, 0.5, 0.4, 0.3, 0.25];
-const PRECISION_BITS = 22;
-const FIXED_ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
 
-interface Coeffs {
-  ksize: number;
-  /** [xmin, count] per output sample. */
-  bounds: Int32Array;
-  kk: Int32Array;
-}
-
-function boxFilter(x: number): number {
-  return x > -0.5 && x <= 0.5 ? 1.0 : 0.0;
-}
-
-/** Pillow `precompute_coeffs` with the BOX filter (support 0.5), box = [0, inSize], then `normalize_coeffs_8bpc`. */
-function boxCoeffs(inSize: number, outSize: number): Coeffs {
-  const scale = inSize / outSize;
-  const filterscale = scale < 1.0 ? 1.0 : scale;
-  const support = 0.5 * filterscale;
-  const ksize = Math.ceil(support) * 2 + 1;
-  const ss = 1.0 / filterscale;
-  const bounds = new Int32Array(outSize * 2);
-  const kk = new Int32Array(outSize * ksize);
-  const pre = new Float64Array(ksize);
-  for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
-    let ww = 0.0;
-    let xmin = Math.trunc(center - support + 0.5);
-    if (xmin < 0) xmin = 0;
-    let xmax = Math.trunc(center + support + 0.5);
-    if (xmax > inSize) xmax = inSize;
-    xmax -= xmin;
-    for (let x = 0; x < xmax; x++) {
-      const w = boxFilter((x + xmin - center + 0.5) * ss);
-      pre[x] = w;
-      ww += w;
-    }
-    for (let x = 0; x < xmax; x++) {
-      const k = ww !== 0.0 ? pre[x] / ww : pre[x];
-      kk[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * FIXED_ONE) : Math.trunc(0.5 + k * FIXED_ONE);
-    }
-    bounds[xx * 2] = xmin;
-    bounds[xx * 2 + 1] = xmax;
-  }
-  return { ksize, bounds, kk };
-}
-
-function clip8(ss: number): number {
-  const v = ss >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/** Pillow `resize((outW, outH), BOX)` of packed RGB: horizontal pass, uint8, vertical pass. */
+/** Pillow `resize((outW, outH), BOX)` of packed RGB (the shared Pillow-exact resampler). */
 export function resizeBoxRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
-  let cur = src;
-  let curW = w;
-  if (outW !== w) {
-    const { ksize, bounds, kk } = boxCoeffs(w, outW);
-    const tmp = new Uint8Array(outW * h * 3);
-    for (let y = 0; y < h; y++) {
-      const row = y * w * 3;
-      const orow = y * outW * 3;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = bounds[xx * 2];
-        const cnt = bounds[xx * 2 + 1];
-        const kb = xx * ksize;
-        let s0 = HALF;
-        let s1 = HALF;
-        let s2 = HALF;
-        for (let x = 0; x < cnt; x++) {
-          const k = kk[kb + x];
-          const p = row + (xmin + x) * 3;
-          s0 += src[p] * k;
-          s1 += src[p + 1] * k;
-          s2 += src[p + 2] * k;
-        }
-        const o = orow + xx * 3;
-        tmp[o] = clip8(s0);
-        tmp[o + 1] = clip8(s1);
-        tmp[o + 2] = clip8(s2);
-      }
-    }
-    cur = tmp;
-    curW = outW;
-  }
-  if (outH !== h) {
-    const { ksize, bounds, kk } = boxCoeffs(h, outH);
-    const stride = curW * 3;
-    const out = new Uint8Array(curW * outH * 3);
-    for (let yy = 0; yy < outH; yy++) {
-      const ymin = bounds[yy * 2];
-      const cnt = bounds[yy * 2 + 1];
-      const kb = yy * ksize;
-      const orow = yy * stride;
-      for (let i = 0; i < stride; i++) {
-        let s = HALF;
-        for (let y = 0; y < cnt; y++) s += cur[(ymin + y) * stride + i] * kk[kb + y];
-        out[orow + i] = clip8(s);
-      }
-    }
-    cur = out;
-  }
-  return cur === src ? src.slice() : cur;
+  return resizePillow({ width: w, height: h, data: src, channels: 3 }, outW, outH, BOX).data as Uint8Array;
 }
 
 /** Source indices of Pillow's NEAREST resize (`ImagingScaleAffine`: `xo = a·0.5`, then `xo += a` per sample). */
