@@ -54,13 +54,14 @@ async function webgpuAvailable(): Promise<string | null> {
 }
 
 const api = {
-  async load(model: ArrayBuffer, card: ModelCard, choice: BackendChoice, threads: number): Promise<LoadedModel> {
+  /** A Blob is read here, in the worker: a large model's bytes are never copied on the main thread. */
+  async load(model: ArrayBuffer | Blob, card: ModelCard, choice: BackendChoice, threads: number): Promise<LoadedModel> {
     await session?.release();
     session = null;
     configureWasm(threads);
     let backend: Backend = 'wasm';
     let fallbackReason: string | undefined;
-    const bytes = new Uint8Array(model);
+    const bytes = new Uint8Array(model instanceof Blob ? await model.arrayBuffer() : model);
     if (choice !== 'wasm') {
       const missing = await webgpuAvailable();
       if (missing) fallbackReason = missing;

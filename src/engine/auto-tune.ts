@@ -24,7 +24,7 @@ const memoKey = (sha: string, backend: string) => `shiftlens:tuning:${sha}:${bac
  * per model and machine, so the warm-up runs once.
  */
 export async function startTuned(
-  model: ArrayBuffer,
+  model: Blob,
   sha256: string,
   card: ModelCard,
   backend: BackendChoice,

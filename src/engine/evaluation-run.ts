@@ -60,18 +60,17 @@ export class InferenceEngine {
   private constructor(
     worker: Supervised<InferenceWorkerApi>,
     public loaded: LoadedModel,
-    private readonly model: ArrayBuffer,
+    private readonly model: Blob,
     private readonly card: ModelCard,
     private readonly threads: number,
   ) {
     this.worker = worker;
   }
 
-  static async start(model: ArrayBuffer, card: ModelCard, backend: BackendChoice, threads: number): Promise<InferenceEngine> {
+  static async start(model: Blob, card: ModelCard, backend: BackendChoice, threads: number): Promise<InferenceEngine> {
     const worker = inferenceWorker();
     try {
-      // A copy: the caller keeps its bytes (for hashing, a restart).
-      const loaded = await worker.call(worker.api.load(model.slice(0), card, backend, threads));
+      const loaded = await worker.call(worker.api.load(model, card, backend, threads));
       return new InferenceEngine(worker, loaded, model, card, threads);
     } catch (e) {
       worker.terminate();
@@ -107,7 +106,7 @@ export class InferenceEngine {
     const backend: BackendChoice = 'wasm';
     this.notes.push(`${this.loaded.backend} inference failed (${reason}); restarted on ${backend}`);
     this.worker = inferenceWorker();
-    this.loaded = await this.worker.call(this.worker.api.load(this.model.slice(0), this.card, backend, this.threads));
+    this.loaded = await this.worker.call(this.worker.api.load(this.model, this.card, backend, this.threads));
   }
 
   dispose(): void {
