@@ -49,6 +49,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: join(root, 'node_modules/onnxruntime-web/dist/ort.min.mjs') }] },
   worker: { format: 'es' },
   build: {
+    // SHIFTLENS_DIST lets parallel work trees build side by side without overwriting each other's dist/.
+    outDir: process.env.SHIFTLENS_DIST ?? 'dist',
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
     // The benchmark page ships with the build so `npm run bench` measures the very files users get.
@@ -59,7 +61,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/engine/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/engine/**/*.test.ts', 'test/tools/**/*.test.ts'], environment: 'node' },
       },
       {
         extends: true,

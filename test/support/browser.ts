@@ -27,8 +27,9 @@ export interface AppSession {
 
 /** Serves the built app (`dist/`, from `vite build`) with `vite preview` on a free port. */
 export async function startPreview(): Promise<PreviewServer> {
-  if (!existsSync(join(PROJECT_ROOT, 'dist/index.html'))) throw new Error('dist/ is missing: run `vite build` first (npm test does)');
-  return preview({ root: PROJECT_ROOT, logLevel: 'silent', preview: { port: 0, host: '127.0.0.1', open: false } });
+  const outDir = process.env.SHIFTLENS_DIST ?? 'dist';
+  if (!existsSync(join(PROJECT_ROOT, outDir, 'index.html'))) throw new Error(`${outDir}/ is missing: run \`vite build\` first (npm test does)`);
+  return preview({ root: PROJECT_ROOT, logLevel: 'silent', build: { outDir }, preview: { port: 0, host: '127.0.0.1', open: false } });
 }
 
 export function serverUrl(server: PreviewServer): string {
