@@ -20,6 +20,10 @@ export interface RunProgress {
 }
 
 export class RunCancelled extends Error {
+  /** Predictions made (or read from the cache) before the cancel, in plan order; set by evaluate(). */
+  partial: ImagePrediction[] = [];
+  /** How many of them were inferred in this session. */
+  partialInferred = 0;
   constructor() {
     super('cancelled');
   }
@@ -272,6 +276,10 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     await writer.finish(true);
   } catch (e) {
     // Cancelled: what was computed is still written (as when a tab closes after a write). Anything else: stop.
+    if (e instanceof RunCancelled) {
+      e.partial = results.filter((p): p is ImagePrediction => p !== undefined);
+      e.partialInferred = inferred;
+    }
     if (e instanceof RunCancelled && !writer.isPaused) await writer.finish(false).catch(() => {});
     else writer.abort(e);
     throw e;

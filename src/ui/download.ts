@@ -10,3 +10,21 @@ export function downloadText(text: string, fileName: string, type = 'application
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+
+/** Saves a canvas (a chart, a heatmap) as a PNG file. */
+export function downloadCanvasPng(canvas: HTMLCanvasElement, fileName: string): void {
+  canvas.toBlob((blob) => {
+    if (!blob) return;
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = fileName;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }, 'image/png');
+}
+
+/** A file name from free text (a model name from an imported JSON, say). */
+export const safeFileName = (s: string, fallback = 'shiftlens'): string => s.replace(/[^\w.-]+/g, '_').slice(0, 80) || fallback;
