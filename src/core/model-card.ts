@@ -1,4 +1,5 @@
 import { IMAGENET_MEAN, IMAGENET_STD, type Triple } from './normalize';
+import { readInterpolation, type Interpolation } from './interpolation';
 
 /** What the ONNX file does not say: preprocessing, class order, output roles. */
 export interface ModelCard {
@@ -9,6 +10,8 @@ export interface ModelCard {
   inputSize: number;
   /** Clean images: shorter side resized to this before the centre crop. */
   resizeTo: number;
+  /** Filter of the clean resize; bilinear when absent. */
+  interpolation?: Interpolation;
   inputName?: string;
   /** Output holding the class logits; found by shape when absent. */
   logitsOutput?: string;
@@ -71,6 +74,18 @@ export function parseModelCard(text: string, fallbackName = 'model'): { card: Mo
   }
   if (o.reportedTop1 !== undefined && (typeof o.reportedTop1 !== 'number' || o.reportedTop1 < 0 || o.reportedTop1 > 100)) {
     throw new ModelCardError('model card: "reportedTop1" must be a percentage 0–100');
+  }
+  if (o.interpolation !== undefined) {
+    const read = readInterpolation(o.interpolation);
+    if (!read) throw new ModelCardError('model card: "interpolation" must be "bilinear" or "bicubic" (or a PIL code: 2, 3)');
+    if (!read.ok) {
+      // Only Pillow's bilinear and bicubic are implemented; the card is corrected so results say what was done.
+      card.interpolation = 'bilinear';
+      notes.push(`interpolation "${read.name}" is not implemented here: clean images are resized bilinearly, so clean numbers may differ from the authors'`);
+    } else {
+      card.interpolation = read.interpolation;
+      if (read.from) notes.push(`interpolation ${read.from} read as ${read.interpolation}`);
+    }
   }
   for (const key of ['inputName', 'logitsOutput', 'featureOutput'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'string') throw new ModelCardError(`model card: "${key}" must be a string`);
