@@ -4,9 +4,11 @@ import type { ModelCard } from './model-card';
 export const PIPELINE_VERSION = 1;
 
 /** Everything about preprocessing that changes the input tensor, as a short stable string. */
-export function preprocessingId(card: Pick<ModelCard, 'mean' | 'std' | 'inputSize' | 'resizeTo'>): string {
+export function preprocessingId(card: Pick<ModelCard, 'mean' | 'std' | 'inputSize' | 'resizeTo' | 'interpolation'>): string {
   const n = (xs: readonly number[]) => xs.map((x) => +x.toPrecision(8)).join(',');
-  return `v${PIPELINE_VERSION};m${n(card.mean)};s${n(card.std)};i${card.inputSize};r${card.resizeTo}`;
+  // Bilinear adds nothing, so keys made before the filter became a card field stay valid.
+  const filter = card.interpolation && card.interpolation !== 'bilinear' ? `;f${card.interpolation}` : '';
+  return `v${PIPELINE_VERSION};m${n(card.mean)};s${n(card.std)};i${card.inputSize};r${card.resizeTo}${filter}`;
 }
 
 /** A file as the cache knows it: where it sits in the picked folder, how big it is and when it last changed. */

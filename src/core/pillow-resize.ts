@@ -58,6 +58,18 @@ export const BILINEAR: PillowFilter = {
   support: 1.0,
 };
 
+/** Pillow `bicubic_filter` (Keys, a = -0.5), support 2; same operation order as the C source. */
+export const BICUBIC: PillowFilter = {
+  kernel: (x) => {
+    const a = -0.5;
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+  },
+  support: 2.0,
+};
+
 /** Pillow `box_filter`, support 0.5. */
 export const BOX: PillowFilter = { kernel: (x) => (x > -0.5 && x <= 0.5 ? 1.0 : 0.0), support: 0.5 };
 
@@ -130,7 +142,7 @@ function checkSize(w: number, h: number, what: string): void {
 }
 
 /**
- * The window [x0, x0 + cw) x [y0, y0 + ch) of Pillow's `resize((outW, outH), BILINEAR)`, as RGB.
+ * The window [x0, x0 + cw) x [y0, y0 + ch) of Pillow's `resize((outW, outH), filter)`, as RGB.
  * The window must lie inside the resized image.
  */
 function resampleWindow(img: RgbImage, outW: number, outH: number, x0: number, y0: number, cw: number, ch: number, filter: PillowFilter = BILINEAR): RgbImage {
@@ -237,7 +249,7 @@ export function resizeBilinearPillow(img: RgbImage, outW: number, outH: number):
   return resizePillow(img, outW, outH, BILINEAR);
 }
 
-/** Pillow `Image.resize((w, h), filter)` for a separable filter (BILINEAR, BOX) on RGB(A); returns RGB. */
+/** Pillow `Image.resize((w, h), filter)` for a separable filter (BILINEAR, BICUBIC, BOX) on RGB(A); returns RGB. */
 export function resizePillow(img: RgbImage, outW: number, outH: number, filter: PillowFilter): RgbImage {
   checkImage(img);
   checkSize(outW, outH, 'output');
@@ -300,17 +312,18 @@ export function centerCrop(img: RgbImage, cw: number, ch: number): RgbImage {
 }
 
 /**
- * The clean-val protocol: torchvision `Resize(resizeTo)` (Pillow bilinear) then `CenterCrop(crop)`.
- * Only the cropped window is resampled; the bytes equal `centerCrop(resizeBilinearPillow(...))`.
+ * The clean-val protocol: torchvision `Resize(resizeTo)` (Pillow bilinear, or the given filter: DINO evaluates
+ * with bicubic) then `CenterCrop(crop)`. Only the cropped window is resampled; the bytes equal
+ * `centerCrop(resizePillow(...))`.
  */
-export function resizeAndCenterCrop(img: RgbImage, resizeTo = 256, crop = 224): RgbImage {
+export function resizeAndCenterCrop(img: RgbImage, resizeTo = 256, crop = 224, filter: PillowFilter = BILINEAR): RgbImage {
   checkImage(img);
   const { width: rw, height: rh } = resizeShorterSideSize(img.width, img.height, resizeTo);
   if (crop > rw || crop > rh) {
     // Padding case (crop larger than the resized image): rare, do it the straightforward way.
-    return centerCrop(resizeBilinearPillow(img, rw, rh), crop, crop);
+    return centerCrop(resizePillow(img, rw, rh, filter), crop, crop);
   }
   checkSize(crop, crop, 'crop');
   const { top, left } = centerCropOffsets(rw, rh, crop, crop);
-  return resampleWindow(img, rw, rh, left, top, crop, crop);
+  return resampleWindow(img, rw, rh, left, top, crop, crop, filter);
 }

@@ -1,6 +1,7 @@
 import { jpegIsTruncated, stripOrientationAndColorProfile } from '../core/jpeg-segments';
 import { normalizeToChw, type Triple } from '../core/normalize';
-import { resizeAndCenterCrop, type RgbImage } from '../core/pillow-resize';
+import { BICUBIC, BILINEAR, resizeAndCenterCrop, type RgbImage } from '../core/pillow-resize';
+import type { Interpolation } from '../core/interpolation';
 
 export interface Preprocessing {
   readonly mean: Triple;
@@ -8,13 +9,15 @@ export interface Preprocessing {
   readonly inputSize: number;
   /** Clean images: shorter side to this, then centre crop `inputSize`. */
   readonly resizeTo: number;
+  /** Filter of that resize; bilinear when absent. */
+  readonly interpolation?: Interpolation;
 }
 
 /** 'corrupted' = ImageNet-C (already input-sized, no resize); 'clean' = resize + centre crop. */
 export type ImageKind = 'corrupted' | 'clean';
 
 export const DECODER_DESCRIPTION =
-  'browser createImageBitmap (EXIF/ICC segments stripped, no colour conversion); clean: Pillow-exact bilinear resize + centre crop';
+  'browser createImageBitmap (EXIF/ICC segments stripped, no colour conversion); clean: Pillow-exact resize (the card\'s interpolation, bilinear by default) + centre crop';
 
 let canvas: OffscreenCanvas | null = null;
 let context: OffscreenCanvasRenderingContext2D | null = null;
@@ -59,7 +62,7 @@ export async function decodePixels(blob: Blob): Promise<RgbImage> {
 export function toInputPixels(img: RgbImage, kind: ImageKind, prep: Preprocessing): RgbImage {
   const s = prep.inputSize;
   if (kind === 'corrupted' && img.width === s && img.height === s) return img;
-  return resizeAndCenterCrop(img, prep.resizeTo, s);
+  return resizeAndCenterCrop(img, prep.resizeTo, s, prep.interpolation === 'bicubic' ? BICUBIC : BILINEAR);
 }
 
 export function writeInputTensor(img: RgbImage, prep: Preprocessing, out: Float32Array, offset: number): void {

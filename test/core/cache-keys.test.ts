@@ -23,6 +23,11 @@ describe('cache keys', () => {
     expect(preprocessingId({ ...card, std: [0.229, 0.224, 0.226] })).not.toBe(preprocessingId(card));
   });
 
+  it('the resize filter: bicubic is another preprocessing, an explicit bilinear is the old key', () => {
+    expect(preprocessingId({ ...card, interpolation: 'bicubic' })).not.toBe(preprocessingId(card));
+    expect(preprocessingId({ ...card, interpolation: 'bilinear' })).toBe(preprocessingId(card));
+  });
+
   it('prefixes select exactly one model and one folder', () => {
     const k = predictionKey(ev, file);
     expect(k.startsWith(evaluationPrefix(ev))).toBe(true);
