@@ -1,5 +1,7 @@
 import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
 import { computeMetrics, errorRate, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
+import type { ImagePrediction } from './aggregate';
+import { OutcomesError, checkOutcomes, decodeOutcomes, encodeOutcomes, outcomesFromPredictions, outcomesProblems, type ImageOutcomes } from './outcomes';
 
 export const RESULT_SCHEMA = 'shiftlens.result/v1';
 
@@ -44,6 +46,8 @@ export interface ResultDocument {
   notes?: string[];
   /** How this session's inference went: wall time from the first decode to the last stored prediction. */
   timing?: RunTiming;
+  /** Per-image top-1 outcomes (for the bootstrap and for merging shards); consistent with the counts above. */
+  outcomes?: ImageOutcomes;
 }
 
 export interface RunTiming {
@@ -113,11 +117,41 @@ export class ResultValidationError extends Error {
   }
 }
 
-/** A plain-data copy of a small object (a model card), or {} when it is not one or is too large. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A plain-data copy of a small object (a model card): at most 200 000 characters of JSON and 16 levels deep, without
+ * `__proto__`/`constructor`/`prototype` keys (a later `Object.assign` must not be able to swap a prototype), or {} when
+ * it is not such an object.
+ */
 function boundedCopy(v: unknown): Record<string, unknown> {
+  let budget = 200_000;
+  const copy = (x: unknown, depth: number): unknown => {
+    if (depth > 16 || (budget -= 8) < 0) throw new RangeError('card too large');
+    if (typeof x === 'string') {
+      if ((budget -= x.length) < 0) throw new RangeError('card too large');
+      return x;
+    }
+    if (typeof x === 'number') return Number.isFinite(x) ? x : null;
+    if (x === null || typeof x === 'boolean') return x;
+    if (Array.isArray(x)) return x.map((e) => copy(e, depth + 1));
+    if (isObj(x)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, e] of Object.entries(x)) {
+        if (FORBIDDEN_KEYS.has(k)) continue;
+        if ((budget -= k.length) < 0) throw new RangeError('card too large');
+        out[k] = copy(e, depth + 1);
+      }
+      return out;
+    }
+    return null;
+  };
   if (!isObj(v)) return {};
-  const text = JSON.stringify(v);
-  return text.length <= 200_000 ? (JSON.parse(text) as Record<string, unknown>) : {};
+  try {
+    return copy(v, 0) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -187,6 +221,15 @@ export function validateResult(raw: unknown): ResultDocument {
     const c = raw.cleanMatched as CellCounts;
     cleanMatched = { n: c.n, errors: c.errors };
   }
+  let outcomes: ImageOutcomes | undefined;
+  if (raw.outcomes !== undefined && !problems.length) {
+    const decoded = checkOutcomes(raw.outcomes, problems);
+    if (decoded) {
+      const mismatch = outcomesProblems(decoded, { corruptions, clean, cleanMatched });
+      if (mismatch.length) problems.push(...mismatch);
+      else outcomes = encodeOutcomes(decoded);
+    }
+  }
   if (problems.length) throw new ResultValidationError(problems);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT ? v : 0);
   const o = (v: unknown) => (isObj(v) ? v : {});
@@ -231,7 +274,42 @@ export function validateResult(raw: unknown): ResultDocument {
   };
   if (clean === undefined) delete doc.clean;
   if (cleanMatched === undefined) delete doc.cleanMatched;
+  const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string').slice(0, 100).map((n) => n.slice(0, 2000)) : [];
+  if (notes.length) doc.notes = notes;
+  if (outcomes) doc.outcomes = outcomes;
   return doc;
+}
+
+/** An imported file that is not a ShiftLens result; the message names the file and the first problems. */
+export class ResultFileError extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly problems: string[],
+  ) {
+    super(`${fileName.slice(0, 200)}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+  }
+}
+
+/** Far above a full ImageNet-C run with per-image outcomes (about 4 MB). */
+export const MAX_RESULT_FILE_CHARS = 100_000_000;
+
+/** JSON.parse + validateResult for an imported file; throws ResultFileError. */
+export function parseResultFile(text: string, fileName: string): ResultDocument {
+  if (text.length > MAX_RESULT_FILE_CHARS) {
+    throw new ResultFileError(fileName, [`${(text.length / 1e6).toFixed(0)} MB is too large for a result file (at most ${MAX_RESULT_FILE_CHARS / 1e6} MB)`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ResultFileError(fileName, [`not JSON (${String((e as Error).message).slice(0, 200)})`]);
+  }
+  try {
+    return validateResult(raw);
+  } catch (e) {
+    if (e instanceof ResultValidationError) throw new ResultFileError(fileName, ['not a valid ShiftLens result', ...e.problems]);
+    throw e;
+  }
 }
 
 export interface ResultMeta {
@@ -248,7 +326,11 @@ export interface ResultMeta {
   timing?: RunTiming;
 }
 
-export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMeta): ResultDocument {
+/**
+ * @param predictions the predictions `agg` was aggregated from: when given, their per-image outcomes are stored too
+ *   (left out, with a note, when image identities are not unique within a cell).
+ */
+export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMeta, predictions?: Iterable<ImagePrediction>): ResultDocument {
   const corruptions = corruptionsSection(agg.corruptions);
   const clean = agg.clean ? { ...agg.clean, dataset: meta.cleanDatasetName ?? '' } : undefined;
   const cleanMatched = agg.cleanMatched ?? undefined;
@@ -270,7 +352,19 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
     counts: { images: evaluated + agg.unreadable.length, ...meta.counts, unreadable: agg.unreadable.length },
     unreadable: agg.unreadable,
   };
-  if (meta.notes?.length) doc.notes = meta.notes;
+  const notes = [...(meta.notes ?? [])];
+  if (predictions) {
+    try {
+      const outcomes = outcomesFromPredictions(predictions);
+      const mismatch = outcomesProblems(decodeOutcomes(outcomes), { corruptions, clean, cleanMatched });
+      if (mismatch.length) throw new OutcomesError(mismatch[0]);
+      doc.outcomes = outcomes;
+    } catch (e) {
+      if (!(e instanceof OutcomesError)) throw e;
+      notes.push(`per-image outcomes left out (no uncertainty intervals or merging for this result): ${e.message}`);
+    }
+  }
+  if (notes.length) doc.notes = notes;
   if (meta.timing) doc.timing = meta.timing;
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
