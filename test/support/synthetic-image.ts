@@ -1,0 +1,36 @@
+/**
+ * Formula-defined test images shared with the Python reference generators (test/data/small/make-*-reference.py),
+ * so that references store hashes instead of pixels.
+ */
+
+/** MurmurHash3's finaliser. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** `byte[i] = fmix32(i·0x9E3779B1 + seed·0x85EBCA77 mod 2³²) >> 24` over the interleaved (h, w, c) array. */
+export function hashImage(width: number, height: number, channels: number, seed: number): Uint8Array {
+  const out = new Uint8Array(width * height * channels);
+  const salt = Math.imul(seed, 0x85ebca77);
+  for (let i = 0; i < out.length; i++) out[i] = fmix32((Math.imul(i, 0x9e3779b1) + salt) >>> 0) >>> 24;
+  return out;
+}
+
+/** Smooth ramps, plateaus and both saturation ends: `v = (x(3+ch) + y(5+2ch) + ⌊xy/7⌋) mod 256`, folded ×2. */
+export function smoothImage(width: number, height: number, channels: number): Uint8Array {
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let ch = 0; ch < channels; ch++, i++) {
+        const v = (x * (3 + ch) + y * (5 + 2 * ch) + Math.floor((x * y) / 7)) % 256;
+        out[i] = Math.min(255, (v < 128 ? v : 255 - v) * 2);
+      }
+    }
+  }
+  return out;
+}
