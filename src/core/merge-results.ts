@@ -1,0 +1,167 @@
+/**
+ * Merges shards of one evaluation (same model file, same dataset: e.g. two machines that each did half the
+ * corruptions) into one result, with the metrics recomputed from the merged counts.
+ *
+ * With per-image outcomes in every shard, cells are merged image by image (an image evaluated in two shards must have
+ * the same outcome there, and is counted once) and every count is recounted. Without them, a cell present in several
+ * shards must have the same counts in each (the same images evaluated twice) and is taken once.
+ */
+import type { CellCounts } from './metrics';
+import {
+  ABSENT,
+  CLEAN_CELL,
+  cellId,
+  cleanMatchedCounts,
+  countStates,
+  decodeOutcomes,
+  encodeOutcomes,
+  parseCellId,
+  type DecodedOutcomes,
+} from './outcomes';
+import { corruptionsSection, deriveMetrics, metricsToPercent, type ResultDocument } from './result-document';
+
+export class MergeError extends Error {}
+
+const label = (doc: ResultDocument, i: number) => `result ${i + 1} (${doc.model.name || doc.model.file || 'unnamed model'}, ${doc.createdAt || 'no date'})`;
+const STATE_NAMES = ['absent', 'correct', 'wrong'];
+
+function requireSame(docs: ResultDocument[], what: string, value: (d: ResultDocument) => string): void {
+  const first = value(docs[0]);
+  const other = docs.findIndex((d) => value(d) !== first);
+  if (other >= 0) {
+    throw new MergeError(`cannot merge results of different ${what}: ${label(docs[0], 0)} has ${first}, ${label(docs[other], other)} has ${value(docs[other])}`);
+  }
+}
+
+function mergeOutcomes(docs: ResultDocument[]): DecodedOutcomes {
+  const decoded = docs.map((d) => decodeOutcomes(d.outcomes!));
+  const keys = [...new Set(decoded.flatMap((d) => d.keys))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const cells = new Map<string, Uint8Array>();
+  const origin = new Map<string, Int32Array>();
+  decoded.forEach((d, shard) => {
+    const at = d.keys.map((k) => index.get(k)!);
+    for (const [id, states] of d.cells) {
+      let merged = cells.get(id);
+      let from = origin.get(id);
+      if (!merged || !from) {
+        cells.set(id, (merged = new Uint8Array(keys.length)));
+        origin.set(id, (from = new Int32Array(keys.length)));
+      }
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        if (s === ABSENT) continue;
+        const j = at[i];
+        if (merged[j] !== ABSENT && merged[j] !== s) {
+          throw new MergeError(
+            `image "${keys[j]}" in ${id} is ${STATE_NAMES[merged[j]]} in ${label(docs[from[j]], from[j])} but ${STATE_NAMES[s]} in ${label(docs[shard], shard)}: ` +
+              'these are not shards of one evaluation',
+          );
+        }
+        merged[j] = s;
+        from[j] = shard;
+      }
+    }
+  });
+  return { keys, cells };
+}
+
+/** Cells by id from counts only: a cell in several shards must agree. */
+function mergeCounts(docs: ResultDocument[]): { cells: Map<string, CellCounts>; cleanMatched: CellCounts | undefined; notes: string[] } {
+  const cells = new Map<string, CellCounts>();
+  const from = new Map<string, number>();
+  const take = (id: string, c: CellCounts, shard: number) => {
+    const had = cells.get(id);
+    if (had && (had.n !== c.n || had.errors !== c.errors)) {
+      throw new MergeError(
+        `${id} has ${had.errors}/${had.n} errors in ${label(docs[from.get(id)!], from.get(id)!)} but ${c.errors}/${c.n} in ${label(docs[shard], shard)}; ` +
+          'without per-image outcomes in every result overlapping cells cannot be combined',
+      );
+    }
+    cells.set(id, { n: c.n, errors: c.errors });
+    from.set(id, shard);
+  };
+  docs.forEach((d, shard) => {
+    for (const [name, entry] of Object.entries(d.corruptions)) for (const [s, c] of Object.entries(entry.severities)) take(cellId(name, Number(s)), c, shard);
+    if (d.clean) take(CLEAN_CELL, d.clean, shard);
+  });
+  const matched = docs.map((d) => d.cleanMatched).filter((c): c is CellCounts => !!c);
+  const agree = matched.every((c) => c.n === matched[0].n && c.errors === matched[0].errors);
+  const notes = agree ? [] : ['the results disagree on the clean originals of the corrupted images; relative CE uses the whole clean set'];
+  return { cells, cleanMatched: matched.length && agree ? { ...matched[0] } : undefined, notes };
+}
+
+/**
+ * One result from shards of the same model (sha256) and dataset (name). Throws MergeError naming what differs or
+ * which image or cell conflicts.
+ */
+export function mergeResults(docs: ResultDocument[]): ResultDocument {
+  if (!docs.length) throw new MergeError('nothing to merge');
+  requireSame(docs, 'models', (d) => `sha256 ${d.model.sha256.slice(0, 12)}…`);
+  requireSame(docs, 'datasets', (d) => JSON.stringify(d.dataset.name));
+  requireSame(docs, 'preprocessing', (d) => JSON.stringify([d.preprocessing.mean, d.preprocessing.std, d.preprocessing.inputSize, d.preprocessing.cleanResize]));
+  const notes = [`merged from ${docs.length} results: ${docs.map(label).join('; ')}`];
+  const withOutcomes = docs.every((d) => d.outcomes);
+  if (!withOutcomes && docs.some((d) => d.outcomes)) notes.push('per-image outcomes dropped: not every merged result has them');
+
+  let cells: Map<string, CellCounts>;
+  let cleanMatched: CellCounts | undefined;
+  let outcomes: DecodedOutcomes | undefined;
+  if (withOutcomes) {
+    outcomes = mergeOutcomes(docs);
+    cells = new Map([...outcomes.cells].map(([id, s]) => [id, countStates(s)]));
+    cleanMatched = cleanMatchedCounts(outcomes) ?? undefined;
+  } else {
+    const merged = mergeCounts(docs);
+    cells = merged.cells;
+    cleanMatched = merged.cleanMatched;
+    notes.push(...merged.notes);
+  }
+
+  const counts: Record<string, Partial<Record<number, CellCounts>>> = {};
+  for (const [id, c] of cells) {
+    const p = parseCellId(id);
+    if (p) (counts[p.corruption] ??= {})[p.severity] = c;
+  }
+  const corruptions = corruptionsSection(counts);
+  const cleanCounts = cells.get(CLEAN_CELL);
+  const clean = cleanCounts ? { ...cleanCounts, dataset: docs.find((d) => d.clean?.dataset)?.clean?.dataset ?? '' } : undefined;
+
+  const unreadable = [...new Map(docs.flatMap((d) => d.unreadable).map((u) => [u.path, u])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const evaluated = [...cells.values()].reduce((s, c) => s + c.n, 0);
+  const sum = (f: (d: ResultDocument) => number) => docs.reduce((s, d) => s + f(d), 0);
+  const backends = [...new Set(docs.map((d) => d.backend))];
+  if (backends.length > 1) notes.push(`the results ran on different backends (${backends.join(', ')}); the first one's is shown`);
+  const decoders = [...new Set(docs.map((d) => d.preprocessing.decoder))];
+  if (decoders.length > 1) notes.push(`the results used different decoders: ${decoders.join('; ')}`);
+  for (const n of docs.flatMap((d) => d.notes ?? [])) if (!notes.includes(n)) notes.push(n);
+
+  const first = docs[0];
+  const doc: ResultDocument = {
+    schema: first.schema,
+    app: { ...first.app },
+    createdAt: docs.map((d) => d.createdAt).sort().at(-1)!,
+    model: { ...first.model, card: { ...first.model.card } },
+    backend: first.backend,
+    labels: { ...first.labels },
+    dataset: { ...first.dataset, images: sum((d) => d.dataset.images), ignoredFiles: sum((d) => d.dataset.ignoredFiles) },
+    preprocessing: { ...first.preprocessing, mean: [...first.preprocessing.mean], std: [...first.preprocessing.std] },
+    corruptions,
+    clean,
+    cleanMatched,
+    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched })),
+    counts: {
+      images: evaluated + unreadable.length,
+      inferred: sum((d) => d.counts.inferred),
+      fromCache: sum((d) => d.counts.fromCache),
+      unreadable: unreadable.length,
+      ...(docs.some((d) => d.counts.inferredAllSessions !== undefined) ? { inferredAllSessions: sum((d) => d.counts.inferredAllSessions ?? 0) } : {}),
+    },
+    unreadable,
+    notes,
+  };
+  if (!clean) delete doc.clean;
+  if (!cleanMatched) delete doc.cleanMatched;
+  if (outcomes) doc.outcomes = encodeOutcomes(outcomes);
+  return doc;
+}
