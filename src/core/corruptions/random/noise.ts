@@ -2,7 +2,7 @@
  * The four noise corruptions of imagecorruptions 1.1.2 (SPEC.md §1–2) on packed RGB, replaying numpy's legacy
  * RandomState. Each returns `np.uint8(np.clip(·, 0, 1) * 255)`: float64 arithmetic, clip, ×255, truncation.
  */
-import { type RandomState, poissonPlan } from '../rng/numpy-random';
+import { type RandomState, poissonPlan, polarFactor, polarFactorFast } from '../rng/numpy-random';
 
 export const GAUSSIAN_NOISE_SIGMA = [0.08, 0.12, 0.18, 0.26, 0.38];
 export const SHOT_NOISE_PHOTONS = [60, 25, 12, 5, 3];
@@ -16,15 +16,68 @@ export function unitToByte(v: number): number {
   return Math.trunc(v * 255);
 }
 
-/** gaussian_noise: `clip(x + normal(size=x.shape, scale=σ))`, one normal per value in C order. */
-export function gaussianNoise(rgb: Uint8Array, severity: number, rs: RandomState): Uint8Array {
-  const sigma = GAUSSIAN_NOISE_SIGMA[severity - 1];
-  const out = new Uint8Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) {
-    const x = rgb[i] / 255;
-    out[i] = unitToByte(x + rs.normal(0.0, sigma));
+/** `u8 / 255` in float64 for every byte value (the same divisions, done once). */
+const UNIT = Float64Array.from({ length: 256 }, (_, v) => v / 255);
+
+/**
+ * How close (on the 0..255 scale) a value may come to an integer before the fast normal is not trusted. The fast
+ * path's Math.log is at most an ulp from the correctly rounded log, which moves the value by ≲ 1e-12 levels; only a
+ * value that close to an integer (a truncation or clip boundary) could change its byte.
+ */
+const CUT_MARGIN = 2 ** -20;
+
+/** Whether `trunc(clip(v, 0, 1)·255)` could change under a perturbation of v far below CUT_MARGIN levels. */
+function nearCut(v: number): boolean {
+  const t = v * 255;
+  const frac = t - Math.floor(t);
+  return frac < CUT_MARGIN || frac > 1 - CUT_MARGIN;
+}
+
+/**
+ * `clip(x + m·normal(0, σ))` with m = 1 (gaussian_noise) or m = x (speckle_noise), one normal per value in C order.
+ * Each pair of normals is computed with the fast log first; when a value of the pair lands within CUT_MARGIN of a
+ * truncation boundary, the pair is recomputed with numpy's exact factor. The bytes are therefore those of the exact
+ * replay, and the generator is left in the state a `normal(size=n)` call leaves it in.
+ */
+function normalNoise(rgb: Uint8Array, sigma: number, speckle: boolean, rs: RandomState): Uint8Array {
+  const n = rgb.length;
+  const out = new Uint8Array(n);
+  let i = 0;
+  if (n > 0 && rs.hasCachedGauss()) {
+    const x = UNIT[rgb[0]];
+    out[i++] = unitToByte(x + (speckle ? x : 1) * (0.0 + sigma * rs.gauss()));
+  }
+  for (; i + 1 < n; i += 2) {
+    const r2 = rs.polarDraw();
+    const x1 = rs.polarX1;
+    const x2 = rs.polarX2;
+    const a = UNIT[rgb[i]];
+    const b = UNIT[rgb[i + 1]];
+    // numpy: x + m·(0.0 + σ·g); 0.0 + y = y except −0 → +0, which x + m·y does not see (x ≥ 0).
+    const ma = speckle ? a : 1;
+    const mb = speckle ? b : 1;
+    let f = polarFactorFast(r2);
+    let va = a + ma * (sigma * (f * x2));
+    let vb = b + mb * (sigma * (f * x1));
+    // m = 0 (a black pixel under speckle) gives x whatever the normal is.
+    if ((ma !== 0 && nearCut(va)) || (mb !== 0 && nearCut(vb))) {
+      f = polarFactor(r2);
+      va = a + ma * (sigma * (f * x2));
+      vb = b + mb * (sigma * (f * x1));
+    }
+    out[i] = unitToByte(va);
+    out[i + 1] = unitToByte(vb);
+  }
+  if (i < n) {
+    const x = UNIT[rgb[i]];
+    out[i] = unitToByte(x + (speckle ? x : 1) * (0.0 + sigma * rs.gauss()));
   }
   return out;
+}
+
+/** gaussian_noise: `clip(x + normal(size=x.shape, scale=σ))`, one normal per value in C order. */
+export function gaussianNoise(rgb: Uint8Array, severity: number, rs: RandomState): Uint8Array {
+  return normalNoise(rgb, GAUSSIAN_NOISE_SIGMA[severity - 1], false, rs);
 }
 
 /** shot_noise: `clip(poisson(x·c) / c)`, one Poisson per value with λ = x·c. */
@@ -45,26 +98,21 @@ export function shotNoise(rgb: Uint8Array, severity: number, rs: RandomState): U
 export function impulseNoise(rgb: Uint8Array, severity: number, rs: RandomState): Uint8Array {
   const amount = IMPULSE_NOISE_AMOUNT[severity - 1];
   const n = rgb.length;
-  const u1 = rs.randomSampleInto(new Float64Array(n));
-  const u2 = rs.randomSampleInto(new Float64Array(n));
   // Generator.choice normalises the cdf: cdf = cumsum(p) / cumsum(p)[-1]; index 0 iff u < cdf[0].
   const flipCut = amount / (amount + (1 - amount));
   const saltCut = 0.5 / (0.5 + 0.5);
+  // U1 only decides which values flip: keep the decision, not the array.
+  const flip = new Uint8Array(n);
+  for (let i = 0; i < n; i++) flip[i] = rs.nextDouble() < flipCut ? 1 : 0;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (u1[i] < flipCut) out[i] = u2[i] < saltCut ? 255 : 0;
-    else out[i] = unitToByte(rgb[i] / 255);
+    const u2 = rs.nextDouble();
+    out[i] = flip[i] ? (u2 < saltCut ? 255 : 0) : unitToByte(UNIT[rgb[i]]);
   }
   return out;
 }
 
 /** speckle_noise: `clip(x + x·normal(size=x.shape, scale=σ))`. */
 export function speckleNoise(rgb: Uint8Array, severity: number, rs: RandomState): Uint8Array {
-  const sigma = SPECKLE_NOISE_SIGMA[severity - 1];
-  const out = new Uint8Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) {
-    const x = rgb[i] / 255;
-    out[i] = unitToByte(x + x * rs.normal(0.0, sigma));
-  }
-  return out;
+  return normalNoise(rgb, SPECKLE_NOISE_SIGMA[severity - 1], true, rs);
 }

@@ -98,9 +98,11 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE ? 1 : 0;
-const scratch = new Float64Array(2);
 
-/** Correctly rounded natural logarithm (see the file comment). Special values as `Math.log`. */
+/**
+ * Correctly rounded natural logarithm (see the file comment). Special values as `Math.log`. The error-free
+ * transformations are written out inline on locals (no scratch arrays): this runs once per pair of normals.
+ */
 export function exactLog(x: number): number {
   if (!(x > 0) || x === Infinity) return Math.log(x);
   let e = 0;
@@ -125,8 +127,16 @@ export function exactLog(x: number): number {
   const bb = dh - m;
   const dlo = (m - (dh - bb)) + (c - bb);
   const sh = num / dh;
-  twoProd(sh, dh, scratch);
-  const sl = (num - scratch[0] - scratch[1] - sh * dlo) / dh;
+  // sh·dh = p + pe exactly (Dekker's product, as twoProd).
+  const p = sh * dh;
+  let t = SPLITTER * sh;
+  const ah = t - (t - sh);
+  const al = sh - ah;
+  t = SPLITTER * dh;
+  const bh = t - (t - dh);
+  const bl = dh - bh;
+  const pe = al * bl - (((p - ah * bh) - al * bh) - ah * bl);
+  const sl = (num - p - pe - sh * dlo) / dh;
   const s2 = sh * sh;
   // 2·atanh(s) = 2s + 2s³(1/3 + s²/5 + s⁴/7); the cubic part is tiny and needs no extra precision.
   const cubic = 2 * sh * s2 * (1 / 3 + s2 * (1 / 5 + s2 * (1 / 7)));

@@ -16,6 +16,10 @@
  * - `poisson(lam)` (`legacy_random_poisson` → `random_poisson` in `distributions.c`): multiplication method for
  *   lam < 10, PTRS (Hörmann 1993) for lam ≥ 10, with numpy's `random_loggam`.
  *
+ * Speed: MT19937's block step (and the 312 doubles of a block) runs in ./mt19937-block.ts (WebAssembly SIMD where
+ * available); `nextDouble` hands out the precomputed doubles. `polarDraw` / `polarFactorFast` let bulk callers that
+ * can bound the effect of the last bits (the noise corruptions) skip the exact logarithm.
+ *
  * Floating point: every operation is IEEE binary64 as in C. `log` is `exactLog` (correctly rounded), not
  * `Math.log`, which differs from glibc in the last bit for a few percent of inputs; glibc itself misrounds about
  * 0.05 % of inputs, so about one normal pair in 2000 may still be 1 ulp off (never visible after the uint8
@@ -23,12 +27,9 @@
  */
 
 import { exactLog } from './exact-log';
+import { createMt19937Block, type Mt19937Block, TWO_M53 } from './mt19937-block';
 
 const N = 624;
-const M = 397;
-const MATRIX_A = 0x9908b0df;
-const UPPER_MASK = 0x80000000;
-const LOWER_MASK = 0x7fffffff;
 
 export type SeedLike = number | ArrayLike<number>;
 
@@ -46,8 +47,19 @@ export interface RandomStateSnapshot {
 }
 
 export class RandomState {
-  private readonly mt = new Uint32Array(N);
+  /** The state and the outputs of the current block (MT19937's block step runs there). */
+  private readonly block: Mt19937Block = createMt19937Block();
+  /** The 624 state words (bit patterns as int32). */
+  private readonly mt = this.block.mt;
+  /** The tempered outputs of the current block: `words[i]` = temper(`mt[i]`), valid once generated. */
+  private readonly words = this.block.words;
+  /** `doubles[k]` = the `random_sample` value of the words 2k, 2k+1 of the current block. */
+  private readonly doubles = this.block.doubles;
+  /** The next word of the block to hand out (624: the block is used up). */
   private pos = N;
+  /** x1 and x2 of the last `polarDraw()`. */
+  polarX1 = 0;
+  polarX2 = 0;
   private hasGauss = false;
   private gaussValue = 0;
 
@@ -113,50 +125,51 @@ export class RandomState {
   }
 
   getState(): RandomStateSnapshot {
-    return { key: this.mt.slice(), pos: this.pos, hasGauss: this.hasGauss, gauss: this.gaussValue };
+    return { key: Uint32Array.from(this.mt, (v) => v >>> 0), pos: this.pos, hasGauss: this.hasGauss, gauss: this.gaussValue };
   }
 
   setState(state: RandomStateSnapshot): void {
     if (state.key.length !== N) throw new RangeError('state key must have 624 words');
     this.mt.set(state.key);
+    this.block.temper();
     this.pos = state.pos;
     this.hasGauss = state.hasGauss;
     this.gaussValue = state.gauss;
   }
 
+  /** The next 624 state words (`mt19937_gen`), tempered. */
   private generate(): void {
-    const mt = this.mt;
-    let i = 0;
-    let y: number;
-    for (; i < N - M; i++) {
-      y = (mt[i] & UPPER_MASK) | (mt[i + 1] & LOWER_MASK);
-      mt[i] = mt[i + M] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
-    for (; i < N - 1; i++) {
-      y = (mt[i] & UPPER_MASK) | (mt[i + 1] & LOWER_MASK);
-      mt[i] = mt[i + (M - N)] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
-    y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
-    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    this.block.generate();
     this.pos = 0;
   }
 
   /** One tempered 32-bit output (`mt19937_next32`), as an unsigned number. */
   nextUint32(): number {
-    if (this.pos === N) this.generate();
-    let y = this.mt[this.pos++];
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    if (this.pos >= N) this.generate();
+    return this.words[this.pos++] >>> 0;
   }
 
   /** A double in [0, 1) with 53 random bits (`mt19937_next_double`). */
   nextDouble(): number {
+    const p = this.pos;
+    // At an even position inside the block the pair's double is precomputed.
+    if ((p & 1) === 0 && p < N) {
+      this.pos = p + 2;
+      return this.doubles[p >> 1];
+    }
+    return this.nextDoubleSlow();
+  }
+
+  /** `nextDouble` at the end of a block, or at an odd position (after an odd number of 32-bit draws). */
+  private nextDoubleSlow(): number {
+    if (this.pos === N) {
+      this.generate();
+      this.pos = 2;
+      return this.doubles[0];
+    }
     const a = this.nextUint32() >>> 5;
     const b = this.nextUint32() >>> 6;
-    return (a * 67108864.0 + b) / 9007199254740992.0;
+    return (a * 67108864.0 + b) * TWO_M53;
   }
 
   /** `random_sample()` / `random_sample(size)` (also `np.random.random`, `rand`, and `Generator.random()`). */
@@ -183,18 +196,44 @@ export class RandomState {
       this.gaussValue = 0;
       return tmp;
     }
+    const r2 = this.polarDraw();
+    const f = polarFactor(r2);
+    this.gaussValue = f * this.polarX1;
+    this.hasGauss = true;
+    return f * this.polarX2;
+  }
+
+  /** Whether the next `gauss()` returns the cached second value of a pair (no draws). */
+  hasCachedGauss(): boolean {
+    return this.hasGauss;
+  }
+
+  /**
+   * The rejection loop of `legacy_gauss`: draws x1 = 2u−1, x2 = 2u−1 until 0 < r2 = x1² + x2² < 1 and returns r2
+   * (x1, x2 in `polarX1`, `polarX2`). The pair of normals is `polarFactor(r2)·x2` (returned first) and
+   * `polarFactor(r2)·x1` (cached). For bulk callers that bypass the cache; they must not interleave it with a
+   * pending cached value (`hasCachedGauss()`).
+   */
+  polarDraw(): number {
     let x1: number;
     let x2: number;
     let r2: number;
     do {
-      x1 = 2.0 * this.nextDouble() - 1.0;
-      x2 = 2.0 * this.nextDouble() - 1.0;
+      const p = this.pos;
+      if ((p & 1) === 0 && p <= N - 4) {
+        // Both doubles precomputed in the current block (the common case).
+        this.pos = p + 4;
+        x1 = 2.0 * this.doubles[p >> 1] - 1.0;
+        x2 = 2.0 * this.doubles[(p >> 1) + 1] - 1.0;
+      } else {
+        x1 = 2.0 * this.nextDouble() - 1.0;
+        x2 = 2.0 * this.nextDouble() - 1.0;
+      }
       r2 = x1 * x1 + x2 * x2;
     } while (r2 >= 1.0 || r2 === 0.0);
-    const f = Math.sqrt((-2.0 * exactLog(r2)) / r2);
-    this.gaussValue = f * x1;
-    this.hasGauss = true;
-    return f * x2;
+    this.polarX1 = x1;
+    this.polarX2 = x2;
+    return r2;
   }
 
   /** `standard_normal()` / `randn()`; with `size`, an array drawn in C order. */
@@ -218,7 +257,17 @@ export class RandomState {
 
   /** Fills `out` with `normal(loc, scale)` draws in order. */
   normalInto(out: Float64Array, loc = 0.0, scale = 1.0): Float64Array {
-    for (let i = 0; i < out.length; i++) out[i] = loc + scale * this.gauss();
+    const n = out.length;
+    let i = 0;
+    if (n > 0 && this.hasGauss) out[i++] = loc + scale * this.gauss();
+    // Whole pairs without the cache round trip; the same values as gauss() in the same order.
+    for (; i + 1 < n; i += 2) {
+      const r2 = this.polarDraw();
+      const f = polarFactor(r2);
+      out[i] = loc + scale * (f * this.polarX2);
+      out[i + 1] = loc + scale * (f * this.polarX1);
+    }
+    if (i < n) out[i] = loc + scale * this.gauss();
     return out;
   }
 
@@ -371,6 +420,20 @@ export function poissonPlan(lam: number): PoissonPlan {
     plan.enlam = Math.exp(-lam);
   }
   return plan;
+}
+
+/** Box–Muller's `f = sqrt(−2·log(r2)/r2)` of `legacy_gauss`, with the correctly rounded log numpy gets from glibc. */
+export function polarFactor(r2: number): number {
+  return Math.sqrt((-2.0 * exactLog(r2)) / r2);
+}
+
+/**
+ * `polarFactor` with V8's `Math.log`, which is faithful (< 1 ulp) but not always correctly rounded: the result can
+ * be a few ulps off numpy's. Only for callers that check whether so small a difference could change their result
+ * and then recompute with `polarFactor`.
+ */
+export function polarFactorFast(r2: number): number {
+  return Math.sqrt((-2.0 * Math.log(r2)) / r2);
 }
 
 /** 0.5·log(2π) as `random_loggam` computes it (`0.5 * log(2 * M_PI)`). */
