@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { corrupt } from '../src/core/corruptions/index';
 import { encodeJpeg } from '../src/core/corruptions/jpeg/encode';
+import { crc32 } from '../src/core/crc32';
 import { outputSeed } from '../src/core/corruptions/seeds';
 import { proceduralFrostTextures } from '../src/core/corruptions/frost-textures';
 import type { Image8, Severity } from '../src/core/corruptions/types';
@@ -15,6 +16,8 @@ export interface GenerateJob {
 export interface GeneratedImage extends GenerateJob {
   /** The corrupted 224×224 image as ImageNet-C saved it: JPEG quality 85, optimised Huffman tables. */
   readonly jpeg: Uint8Array;
+  /** CRC-32 of `jpeg`, for a zip of the set. */
+  readonly crc32: number;
 }
 
 let frost: Image8[] | null = null;
@@ -37,7 +40,8 @@ const api = {
       if (job.corruption === 'frost') frost ??= proceduralFrostTextures();
       const seed = await outputSeed(baseSeed, classFolder, stem, job.corruption, job.severity);
       const img = corrupt(rgb, job.corruption, job.severity as Severity, { seed, frostTextures: frost ?? undefined });
-      out.push({ ...job, jpeg: encodeJpeg(img.data as Uint8Array, img.width, img.height, 85, { optimize: true }) });
+      const jpeg = encodeJpeg(img.data as Uint8Array, img.width, img.height, 85, { optimize: true });
+      out.push({ ...job, jpeg, crc32: crc32(jpeg) });
     }
     return Comlink.transfer(out, out.map((o) => o.jpeg.buffer as ArrayBuffer));
   },
