@@ -68,13 +68,20 @@ export function proposeCard(model: OnnxModel, fileName: string): CardProposal {
     if (input.shape.length !== 4) {
       findings.push(`input ${describe(input)} is not 4-D: the app feeds [N, 3, H, W]`);
     } else if (!fixed(c) || c === 3) {
-      if (fixed(h) && fixed(w)) {
-        card.inputSize = h;
-        if (h !== w) findings.push(`input ${describe(input)} is not square (${h}×${w}): only square inputs are supported`);
+      const size = DEFAULT_CARD.inputSize;
+      if (!fixed(h) || !fixed(w)) {
+        findings.push(`input ${describe(input)}: NCHW with a dynamic size, fed ${size}×${size}`);
+      } else if (h === size && w === size) {
+        findings.push(`input ${describe(input)}: NCHW, ${size}×${size}`);
       } else {
-        findings.push(`input ${describe(input)} has a dynamic size: ${DEFAULT_CARD.inputSize} assumed`);
+        // ImageNet-C images are 224×224; feeding another size means resizing them, which is not the benchmark's
+        // protocol, so the card keeps 224 (the run refuses) until the user sets the size deliberately.
+        findings.push(
+          h !== w
+            ? `input ${describe(input)} is not square (${h}×${w}): only square inputs are supported`
+            : `input ${describe(input)} is fixed at ${h}×${w} but ImageNet-C images are ${size}×${size}: set the input size to ${h} to resize them (not the ImageNet-C protocol; clean images: resize ${Math.round(h / 0.875)}, crop ${h})`,
+        );
       }
-      findings.push(`input ${describe(input)}: NCHW, ${card.inputSize}×${card.inputSize}`);
     } else if (w === 3) {
       findings.push(`input ${describe(input)} looks channels-last (NHWC): the app feeds NCHW, so this model needs a transpose first`);
     } else {
@@ -82,15 +89,11 @@ export function proposeCard(model: OnnxModel, fileName: string): CardProposal {
     }
     if (input.type !== 'float32') findings.push(`input ${describe(input)} is ${input.type}: the app feeds float32`);
   }
-  if (card.inputSize !== DEFAULT_CARD.inputSize) {
-    // torchvision's convention for other sizes: crop = 0.875 × resize (Inception: 342 → 299).
-    card.resizeTo = Math.round(card.inputSize / 0.875);
-    findings.push(`clean images: resize to ${card.resizeTo}, crop ${card.inputSize} (crop ratio 0.875); ImageNet-C images (224×224) are resized too`);
-  }
-
   let logits: TensorInfo | undefined;
   try {
-    const io = resolveModelIO(input ? [input] : inputs, outputs, card);
+    // The logits are chosen exactly as the run will choose them; the size check is the run's business.
+    const size = input && fixed(input.shape[2]) ? input.shape[2] : card.inputSize;
+    const io = resolveModelIO(input ? [input] : inputs, outputs, { ...card, inputSize: size });
     logits = outputs.find((o) => o.name === io.logitsOutput);
   } catch (e) {
     // Not a classifier the app can run as is; still propose what we know, and say why.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CARD_PRESETS, applyPreset, matchPreset, mergeCard, proposeCard } from '../../src/core/card-proposal';
 import { parseModelCard } from '../../src/core/model-card';
+import { resolveModelIO } from '../../src/core/model-io';
 import { readOnnx } from '../../src/core/onnx/onnx-model';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { buildOnnx, poolingClassifier, type DimSpec } from '../support/tiny-onnx';
@@ -74,19 +75,21 @@ describe('proposeCard on tiny graphs', () => {
     expect(proposeCard(named, 'r.onnx').card.featureOutput).toBe('features');
   });
 
-  it('another input size: resize follows the 0.875 crop ratio', () => {
+  it('another fixed input size is reported, not applied: ImageNet-C images are 224×224 and the run must refuse', () => {
     const { card, findings } = proposeCard(readOnnx(poolingClassifier(299)), 'inception.onnx');
-    expect(card.inputSize).toBe(299);
-    expect(card.resizeTo).toBe(342);
+    expect(card.inputSize).toBe(224);
+    expect(card.resizeTo).toBe(256);
+    expect(card.logitsOutput).toBe('logits');
     expect(card.featureOutput).toBeUndefined();
-    expect(findings.join('\n')).toMatch(/resize to 342, crop 299/);
+    expect(findings.join('\n')).toMatch(/fixed at 299×299 but ImageNet-C images are 224×224: set the input size to 299 .*resize 342, crop 299/);
     expect(findings.join('\n')).toMatch(/no feature-map output/);
+    expect(() => resolveModelIO([{ name: 'input', type: 'float32', shape: ['N', 3, 299, 299] }], [{ name: 'logits', type: 'float32', shape: ['N', 3] }], card)).toThrow(/expects height 299/);
   });
 
-  it('a dynamic spatial size takes 224 and says so', () => {
+  it('a dynamic spatial size is fed 224×224', () => {
     const { card, findings } = proposeCard(signature([['x', ['N', 3, 'H', 'W']]], [['y', ['N', 1000]]]), 'dyn.onnx');
     expect(card.inputSize).toBe(224);
-    expect(findings.join('\n')).toMatch(/dynamic size: 224 assumed/);
+    expect(findings.join('\n')).toMatch(/dynamic size, fed 224×224/);
   });
 
   it('NHWC, several inputs and non-classifiers are reported, not thrown', () => {
@@ -108,7 +111,6 @@ describe('mergeCard: a loaded card JSON over the proposal', () => {
     const { card, notes } = mergeCard(proposal, JSON.stringify({ name: 'Inception', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], reportedTop1: 77.3 }));
     expect(notes).toEqual([]);
     expect(card).toEqual({ ...proposal.card, name: 'Inception', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], reportedTop1: 77.3 });
-    expect(card.inputSize).toBe(299);
     expect(card.logitsOutput).toBe('logits');
   });
 
