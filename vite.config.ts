@@ -1,9 +1,10 @@
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { readFileSync, createReadStream, existsSync } from 'node:fs';
+import { readFileSync, createReadStream, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -41,8 +42,36 @@ function ortRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * Offline start: writes the service worker (workers/service-worker.js) into the build with the list of every
+ * built file to precache and a hash of their contents as the cache version (a new build, a new cache).
+ */
+function offlineShell(): Plugin {
+  let outDir = '';
+  return {
+    name: 'shiftlens-offline-shell',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+      const files = walk(outDir)
+        .map((f) => relative(outDir, f).split('\\').join('/'))
+        .filter((f) => f !== 'sw.js')
+        .sort();
+      const template = readFileSync(join(root, 'workers/service-worker.js'), 'utf8');
+      const hash = createHash('sha256').update(template);
+      for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(outDir, f)));
+      const sw = template.replace('__SHIFTLENS_VERSION__', hash.digest('hex').slice(0, 16)).replace('__SHIFTLENS_FILES__', JSON.stringify(files));
+      writeFileSync(join(outDir, 'sw.js'), sw);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), ortRuntimeFiles()],
+  plugins: [svelte(), ortRuntimeFiles(), offlineShell()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   // The build without embedded glue: the runtime files come from /ort/ only (no second 28 MB copy in assets/).
