@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import { decodePixels, toInputPixels, writeInputTensor, type ImageKind, type Preprocessing } from '../src/engine/decode-image';
+import { ssim } from '../src/core/ssim';
 
 export interface DecodeJob {
   readonly file: Blob;
@@ -32,6 +33,23 @@ const api = {
     }
     const result: DecodedBatch = { tensor, failures, decodeMs: performance.now() - t0 };
     return Comlink.transfer(result, [tensor.buffer]);
+  },
+  /**
+   * SSIM of each corrupted image against its clean original, both as the model sees them (the clean one resized
+   * and centre-cropped); null where either image cannot be decoded.
+   */
+  async ssimPairs(pairs: { corrupted: Blob; clean: Blob }[], prep: Preprocessing, mode: 'rgb' | 'gray'): Promise<(number | null)[]> {
+    const out: (number | null)[] = [];
+    for (const p of pairs) {
+      try {
+        const a = toInputPixels(await decodePixels(p.corrupted), 'corrupted', prep);
+        const b = toInputPixels(await decodePixels(p.clean), 'clean', prep);
+        out.push(a.width === b.width && a.height === b.height ? ssim(a, b, { mode }) : null);
+      } catch {
+        out.push(null);
+      }
+    }
+    return out;
   },
   /** Raw RGB pixels at input size, for tests and the CAM inspector. */
   async inputPixels(file: Blob, kind: ImageKind, prep: Preprocessing) {

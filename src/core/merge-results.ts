@@ -20,6 +20,8 @@ import {
 } from './outcomes';
 import { corruptionsSection, deriveMetrics, metricsToPercent, type ResultDocument } from './result-document';
 
+import type { SsimAnalysis } from './ssim-plan';
+
 export class MergeError extends Error {}
 
 const label = (doc: ResultDocument, i: number) => `result ${i + 1} (${doc.model.name || doc.model.file || 'unnamed model'}, ${doc.createdAt || 'no date'})`;
@@ -163,5 +165,18 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
   if (outcomes) doc.outcomes = encodeOutcomes(outcomes);
+  const ssim = mergeSsim(docs, notes);
+  if (ssim) doc.ssim = ssim;
   return doc;
+}
+
+/** SSIM cells of the shards side by side (the first shard's value where two measured the same cell). */
+function mergeSsim(docs: ResultDocument[], notes: string[]): SsimAnalysis | undefined {
+  const parts = docs.map((d) => d.ssim).filter((x): x is SsimAnalysis => !!x);
+  if (!parts.length) return undefined;
+  const same = parts.filter((p) => p.mode === parts[0].mode && p.perCellCap === parts[0].perCellCap);
+  if (same.length < parts.length) notes.push('SSIM of shards measured differently (mode or images per cell) left out; only the first kind kept');
+  const cells: SsimAnalysis['cells'] = {};
+  for (const p of same) for (const [id, c] of Object.entries(p.cells)) cells[id] ??= { ...c };
+  return { mode: parts[0].mode, perCellCap: parts[0].perCellCap, cells };
 }

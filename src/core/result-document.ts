@@ -1,6 +1,7 @@
 import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
 import { computeMetrics, errorRate, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
 import type { ImagePrediction } from './aggregate';
+import { checkSsimAnalysis, type SsimAnalysis } from './ssim-plan';
 import { OutcomesError, checkOutcomes, decodeOutcomes, encodeOutcomes, outcomesFromPredictions, outcomesProblems, type ImageOutcomes } from './outcomes';
 
 export const RESULT_SCHEMA = 'shiftlens.result/v1';
@@ -48,6 +49,8 @@ export interface ResultDocument {
   timing?: RunTiming;
   /** Per-image top-1 outcomes (for the bootstrap and for merging shards); consistent with the counts above. */
   outcomes?: ImageOutcomes;
+  /** Mean SSIM of corrupted vs clean images per corruption × severity (independent of the model). */
+  ssim?: SsimAnalysis;
 }
 
 export interface RunTiming {
@@ -230,6 +233,7 @@ export function validateResult(raw: unknown): ResultDocument {
       else outcomes = encodeOutcomes(decoded);
     }
   }
+  const ssim = raw.ssim === undefined ? undefined : checkSsimAnalysis(raw.ssim, (n) => !!corruptionInfo(n), problems);
   if (problems.length) throw new ResultValidationError(problems);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_COUNT ? v : 0);
   const o = (v: unknown) => (isObj(v) ? v : {});
@@ -277,6 +281,7 @@ export function validateResult(raw: unknown): ResultDocument {
   const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string').slice(0, 100).map((n) => n.slice(0, 2000)) : [];
   if (notes.length) doc.notes = notes;
   if (outcomes) doc.outcomes = outcomes;
+  if (ssim) doc.ssim = ssim;
   return doc;
 }
 

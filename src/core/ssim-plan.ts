@@ -68,3 +68,28 @@ export function summarizeSsim(pairs: readonly SsimPair[], values: readonly (numb
   }
   return { mode, perCellCap: cap, cells };
 }
+
+const CELL_ID = /^([a-z_]+)\/([1-5])$/;
+
+/** Checks an imported `ssim` section; problems are reported, a valid section is returned as a fresh copy. */
+export function checkSsimAnalysis(raw: unknown, isCorruption: (name: string) => boolean, problems: string[]): SsimAnalysis | undefined {
+  const bad = (why: string) => (problems.push(`ssim: ${why}`), undefined);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return bad('expected an object');
+  const o = raw as Record<string, unknown>;
+  if (o.mode !== 'rgb' && o.mode !== 'gray') return bad('"mode" must be "rgb" or "gray"');
+  const cap = o.perCellCap;
+  if (cap !== null && !(typeof cap === 'number' && Number.isInteger(cap) && cap > 0 && cap <= 1e9)) return bad('"perCellCap" must be null or a positive integer');
+  if (!o.cells || typeof o.cells !== 'object' || Array.isArray(o.cells)) return bad('"cells" must be an object');
+  const cells: Record<string, SsimCell> = {};
+  for (const [id, c] of Object.entries(o.cells as Record<string, unknown>)) {
+    const m = CELL_ID.exec(id);
+    if (!m || !isCorruption(m[1])) return bad(`unknown cell ${JSON.stringify(id.slice(0, 40))}`);
+    const v = c as Record<string, unknown> | null;
+    const finite = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+    if (!v || typeof v !== 'object' || !(Number.isInteger(v.n) && finite(v.n, 1, 1e9)) || !finite(v.mean, -1, 1) || !finite(v.sd, 0, 2)) {
+      return bad(`cell ${id}: expected {"n" ≥ 1, "mean" in [-1, 1], "sd" in [0, 2]}`);
+    }
+    cells[id] = { n: v.n as number, mean: v.mean as number, sd: v.sd as number };
+  }
+  return { mode: o.mode, perCellCap: cap as number | null, cells };
+}

@@ -83,3 +83,13 @@ export async function deleteRun(id: string): Promise<void> {
   await update<RunSummary[]>(INDEX_KEY, (index = []) => index.filter((r) => r.id !== id), meta());
   await del(id, docs());
 }
+
+/** Replaces a stored run's document (after an addition such as SSIM), keeping its name. */
+export async function updateRunDoc(id: string, doc: ResultDocument): Promise<void> {
+  try {
+    await set(id, doc, docs());
+    await update<RunSummary[]>(INDEX_KEY, (index = []) => index.map((r) => (r.id === id ? { ...r, mCE: doc.metrics.mCE, images: doc.counts.images } : r)), meta());
+  } catch (e) {
+    wrap(e, 'updated');
+  }
+}
