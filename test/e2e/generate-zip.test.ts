@@ -9,6 +9,14 @@ import { MODELS, loadReferencePredictions } from '../support/reference';
 import { TempDataset } from '../support/temp-dataset';
 import { readZipWithPython } from '../support/python-zip';
 import { decodeJpeg } from '../../src/core/corruptions/jpeg/decode';
+import { encodeJpeg } from '../../src/core/corruptions/jpeg/encode';
+import { corrupt } from '../../src/core/corruptions/index';
+import { outputSeed } from '../../src/core/corruptions/seeds';
+import { FROST_ORIGINAL_SIZES, FROST_TEXTURE_FILES, rescaleFrostTexture } from '../../src/core/corruptions/frost-texture-loader';
+import type { Image8, Severity } from '../../src/core/corruptions/types';
+import { resizeAndCenterCrop } from '../../src/core/pillow-resize';
+import { encodePng } from '../support/png-encode';
+import { smoothImage } from '../support/synthetic-image';
 
 /** DEV-C classes: their originals were corrupted into imagenet-c-mini with base seed 1234 and the official frost. */
 const CLASSES = ['n01630670', 'n01820546', 'n01978287', 'n02002556', 'n02087046'];
@@ -54,6 +62,9 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
   let source: TempDataset;
   let badTextures: TempDataset;
   let many: TempDataset;
+  let originals: TempDataset;
+  /** The synthetic "original" textures as cv2.imread would read them (RGB; the PNGs carry an opaque alpha). */
+  const originalPixels: Image8[] = [];
   beforeAll(() => {
     app = ctx.app;
     source = new TempDataset('clean-originals');
@@ -61,6 +72,22 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
       for (const f of readdirSync(fixture('imagenet-val-sample', c))) source.copyFile(fixture('imagenet-val-sample', c, f), `${c}/${f}`);
     }
     many = new TempDataset('twelve-classes').copyClasses('imagenet-val-sample', '.', 12);
+    // Stand-ins for the official files (not in the fixtures): the official names, sizes and formats — RGBA PNGs for
+    // frost1–3, baseline JPEGs for frost4–6.
+    originals = new TempDataset('frost-originals');
+    FROST_ORIGINAL_SIZES.forEach(([h, w], i) => {
+      const rgb = smoothImage(w, h, 3).map((v, k) => (v + 37 * i + (k % 5)) & 255);
+      if (i < 3) {
+        const rgba = new Uint8Array(w * h * 4);
+        for (let p = 0; p < w * h; p++) rgba.set([rgb[p * 3], rgb[p * 3 + 1], rgb[p * 3 + 2], 255], p * 4);
+        originals.write(FROST_TEXTURE_FILES[i].toUpperCase(), encodePng(w, h, 4, rgba));
+        originalPixels.push({ width: w, height: h, data: rgb, channels: 3 });
+      } else {
+        const jpeg = encodeJpeg(rgb, w, h, 90);
+        originals.write(FROST_TEXTURE_FILES[i], jpeg);
+        originalPixels.push({ ...decodeJpeg(jpeg), channels: 3 });
+      }
+    });
     badTextures = new TempDataset('frost-three');
     for (const i of [1, 2, 4]) badTextures.copyFile(fixture('corruption-reference', 'textures', `frost${i}_rescaled_rgb.png`), `frost${i}_rescaled_rgb.png`);
   });
@@ -68,6 +95,7 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
     source?.dispose();
     badTextures?.dispose();
     many?.dispose();
+    originals?.dispose();
   });
 
   it('refuses an incomplete texture folder with a clear message and keeps the procedural textures', async () => {
@@ -128,6 +156,32 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
     const reference = loadReferencePredictions(MODELS.squeezenet.reference);
     expect(predictions).toHaveLength(CLASSES.length * CORRUPTIONS.length * SEVERITIES.length);
     for (const p of predictions) expect(p.top5, p.path).toEqual(reference.get(referenceKey(p.path))!.top5);
+  });
+
+  it('original textures (FROST1.PNG … frost6.jpg) are decoded and rescaled in the app exactly as in Node', async () => {
+    const page = app.page;
+    await page.getByTestId('frost-textures-files').setInputFiles(FROST_TEXTURE_FILES.map((f, i) => `${originals.root}/${i < 3 ? f.toUpperCase() : f}`));
+    await expect.poll(() => page.getByTestId('frost-textures-status').textContent()).toMatch(/in use: frost textures: official ImageNet-C — originals, rescaled 1\.1× with cv2 INTER_CUBIC semantics/);
+    await choose(page, ['frost'], [1, 5]);
+    await page.getByTestId('generate').click();
+    expect(await waitForStatus(page, /^(generated|error|cancelled)/)).toBe(`generated ${CLASSES.length * 2} images`);
+    const zip = await downloadZip(page);
+    const listed = readZipWithPython(zip.path);
+    expect(listed.entries).toHaveLength(CLASSES.length * 2);
+
+    // Node: the same clean crop (Pillow-exact decode and resize), seed and textures (cv2-exact rescale), frost, q85.
+    const textures = originalPixels.map(rescaleFrostTexture);
+    for (const e of listed.entries) {
+      const [, severity, wnid, file] = e.name.split('/');
+      const stem = file.replace(/\.JPEG$/, '');
+      const src = readdirSync(fixture('imagenet-val-sample', wnid))[0];
+      const decoded = decodeJpeg(readFileSync(fixture('imagenet-val-sample', wnid, src)));
+      const crop = resizeAndCenterCrop({ ...decoded, channels: 3 }, 256, 224);
+      const seed = await outputSeed(1234, wnid, stem, 'frost', Number(severity));
+      const out = corrupt({ width: 224, height: 224, data: crop.data, channels: 3 }, 'frost', Number(severity) as Severity, { seed, frostTextures: textures });
+      const expected = encodeJpeg(out.data as Uint8Array, 224, 224, 85, { optimize: true });
+      expect(Buffer.compare(entryBytes(zip.bytes, e.headerOffset, e.size), Buffer.from(expected)), e.name).toBe(0);
+    }
   });
 
   it('cancel stops a long run promptly and offers only the complete images, as a partial zip', async () => {
