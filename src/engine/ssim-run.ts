@@ -27,7 +27,13 @@ export async function measureSsim(
   const values: (number | null)[] = new Array(pairs.length).fill(null);
   let next = 0;
   let done = 0;
-  const plainPrep: Preprocessing = { mean: [...prep.mean] as Preprocessing['mean'], std: [...prep.std] as Preprocessing['std'], inputSize: prep.inputSize, resizeTo: prep.resizeTo };
+  const plainPrep: Preprocessing = {
+    mean: [...prep.mean] as Preprocessing['mean'],
+    std: [...prep.std] as Preprocessing['std'],
+    inputSize: prep.inputSize,
+    resizeTo: prep.resizeTo,
+    ...(prep.interpolation ? { interpolation: prep.interpolation } : {}),
+  };
   const loop = async (api: Comlink.Remote<DecodeWorkerApi>) => {
     while (next < pairs.length) {
       if (opts.signal?.aborted) throw new RunCancelled();
