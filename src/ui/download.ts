@@ -18,17 +18,7 @@ export function downloadBlob(blob: Blob, fileName: string): void {
 
 /** Saves a canvas (a chart, a heatmap) as a PNG file. */
 export function downloadCanvasPng(canvas: HTMLCanvasElement, fileName: string): void {
-  canvas.toBlob((blob) => {
-    if (!blob) return;
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = fileName;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  }, 'image/png');
+  canvas.toBlob((blob) => blob && downloadBlob(blob, fileName), 'image/png');
 }
 
 /** A file name from free text (a model name from an imported JSON, say). */
