@@ -98,6 +98,8 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE ? 1 : 0;
+/** POW2[k] = 2^(k − 1023) for k = 0 … 2046 (2^-1023 is subnormal but exact). */
+const POW2 = Float64Array.from({ length: 2047 }, (_, k) => 2 ** (k - 1023));
 
 /**
  * Correctly rounded natural logarithm (see the file comment). Special values as `Math.log`. The error-free
@@ -111,15 +113,17 @@ export function exactLog(x: number): number {
     e = -54;
   }
   f64[0] = x;
-  const hi = u32[HI];
-  e += ((hi >>> 20) & 0x7ff) - 1023;
-  u32[HI] = (hi & 0x000fffff) | 0x3ff00000;
-  let m = f64[0]; // [1, 2), then [√½, √2]
+  const ex = ((u32[HI] >>> 20) & 0x7ff) - 1023;
+  // m = x·2^-ex, exact (scaling by a power of two into [1, 2)); cheaper than writing the exponent bits back.
+  let m = x * POW2[1023 - ex];
+  e += ex;
   if (m > Math.SQRT2) {
     m *= 0.5;
     e += 1;
   }
-  const j = Math.round((m - 1) * 128);
+  // round((m − 1)·128): (m − 1)·128 is exact with at most 46 fraction bits, so adding 0.5 is exact too and
+  // floor(· + 0.5) is Math.round (which V8 compiles to a slower sequence).
+  const j = Math.floor((m - 1) * 128 + 0.5);
   const c = 1 + j / 128;
   // s = (m − c)/(m + c) as a double-double; m − c is exact (Sterbenz), m + c via TwoSum.
   const num = m - c;
