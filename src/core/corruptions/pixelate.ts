@@ -1,15 +1,106 @@
 /**
  * pixelate (SPEC.md §2): Pillow 9.4 `resize((n, n), BOX)` then `resize((W, H), NEAREST)` with n = int(W·f).
- * The BOX resize is the shared Pillow-exact resampler of ../pillow-resize.ts; NEAREST is `ImagingScaleAffine`.
+ * The BOX resize follows Pillow's resampler exactly (`precompute_coeffs` + `normalize_coeffs_8bpc`, horizontal pass
+ * first, uint8 in between; the general form is ../pillow-resize.ts): a BOX window's taps all carry the same 22-bit
+ * weight K, so Σ src·K is computed as K·(Σ src), the same integer. NEAREST is `ImagingScaleAffine`.
  */
 import type { CorruptOptions, Severity } from './types';
-import { BOX, resizePillow } from '../pillow-resize';
 
 const FACTORS = [0.6, 0.5, 0.4, 0.3, 0.25];
 
-/** Pillow `resize((outW, outH), BOX)` of packed RGB (the shared Pillow-exact resampler). */
+/** Pillow: `PRECISION_BITS = 32 - 8 - 2`. */
+const PRECISION_BITS = 22;
+const FIXED_ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
+/** One output sample of a BOX resize along an axis: source samples [start, start + count), each weighted k. */
+interface BoxAxis {
+  start: Int32Array;
+  count: Int32Array;
+  k: Int32Array;
+}
+
+/**
+ * Pillow `precompute_coeffs(inSize, outSize, box_filter)` then `normalize_coeffs_8bpc`, reduced to the run of
+ * taps whose weight is nonzero (the box kernel is 1 on a contiguous run of the window, 0 elsewhere).
+ */
+function boxAxis(inSize: number, outSize: number): BoxAxis {
+  const scale = inSize / outSize;
+  const filterscale = scale < 1.0 ? 1.0 : scale;
+  const support = 0.5 * filterscale;
+  const ss = 1.0 / filterscale;
+  const axis: BoxAxis = { start: new Int32Array(outSize), count: new Int32Array(outSize), k: new Int32Array(outSize) };
+  for (let i = 0; i < outSize; i++) {
+    const center = 0.0 + (i + 0.5) * scale;
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    let first = -1;
+    let ones = 0;
+    for (let x = xmin; x < xmax; x++) {
+      const u = (x - center + 0.5) * ss;
+      if (u > -0.5 && u <= 0.5) {
+        if (first < 0) first = x;
+        else if (x !== first + ones) throw new Error('pixelate: non-contiguous box window'); // cannot happen
+        ones++;
+      }
+    }
+    axis.start[i] = first < 0 ? xmin : first;
+    axis.count[i] = ones;
+    // normalize_coeffs_8bpc of 1/ww (ww = the number of ones; Pillow leaves the weights as they are if ww = 0)
+    axis.k[i] = ones === 0 ? 0 : Math.trunc(0.5 + (1.0 / ones) * FIXED_ONE);
+  }
+  return axis;
+}
+
+/** Pillow `clip8` of a 22-bit fixed-point accumulator. */
+function clip8(ss: number): number {
+  const v = ss >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** Pillow `resize((outW, outH), BOX)` of packed RGB (horizontal pass first, uint8 in between). */
 export function resizeBoxRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
-  return resizePillow({ width: w, height: h, data: src, channels: 3 }, outW, outH, BOX).data as Uint8Array;
+  // Pillow skips a pass whose size does not change.
+  let tmp = src;
+  if (outW !== w) {
+    const ax = boxAxis(w, outW);
+    tmp = new Uint8Array(outW * h * 3);
+    for (let y = 0, o = 0; y < h; y++) {
+      const row = y * w * 3;
+      for (let x = 0; x < outW; x++, o += 3) {
+        const n = ax.count[x];
+        const k = ax.k[x];
+        let p = row + ax.start[x] * 3;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        for (let t = 0; t < n; t++, p += 3) {
+          s0 += src[p];
+          s1 += src[p + 1];
+          s2 += src[p + 2];
+        }
+        tmp[o] = clip8(HALF + s0 * k);
+        tmp[o + 1] = clip8(HALF + s1 * k);
+        tmp[o + 2] = clip8(HALF + s2 * k);
+      }
+    }
+  }
+  if (outH === h) return tmp === src ? src.slice() : tmp;
+  const ay = boxAxis(h, outH);
+  const stride = outW * 3;
+  const out = new Uint8Array(outH * stride);
+  const sum = new Int32Array(stride);
+  for (let y = 0; y < outH; y++) {
+    sum.fill(0);
+    const n = ay.count[y];
+    for (let t = 0, r = ay.start[y] * stride; t < n; t++, r += stride) for (let i = 0; i < stride; i++) sum[i] += tmp[r + i];
+    const k = ay.k[y];
+    const o = y * stride;
+    for (let i = 0; i < stride; i++) out[o + i] = clip8(HALF + sum[i] * k);
+  }
+  return out;
 }
 
 /** Source indices of Pillow's NEAREST resize (`ImagingScaleAffine`: `xo = a·0.5`, then `xo += a` per sample). */
@@ -25,19 +116,24 @@ function nearestIndex(inSize: number, outSize: number): Int32Array {
   return idx;
 }
 
-/** Pillow `resize((outW, outH), NEAREST)` of packed RGB. */
+/** Pillow `resize((outW, outH), NEAREST)` of packed RGB; an output row equal to the previous one is copied. */
 export function resizeNearestRgb(src: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
   const xi = nearestIndex(w, outW);
   const yi = nearestIndex(h, outH);
-  const out = new Uint8Array(outW * outH * 3);
+  const stride = outW * 3;
+  const out = new Uint8Array(outH * stride);
   for (let y = 0; y < outH; y++) {
+    const o = y * stride;
+    if (y > 0 && yi[y] === yi[y - 1]) {
+      out.copyWithin(o, o - stride, o);
+      continue;
+    }
     const srow = yi[y] * w * 3;
-    let o = y * outW * 3;
-    for (let x = 0; x < outW; x++) {
+    for (let x = 0, q = o; x < outW; x++, q += 3) {
       const p = srow + xi[x] * 3;
-      out[o++] = src[p];
-      out[o++] = src[p + 1];
-      out[o++] = src[p + 2];
+      out[q] = src[p];
+      out[q + 1] = src[p + 1];
+      out[q + 2] = src[p + 2];
     }
   }
   return out;

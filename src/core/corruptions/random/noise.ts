@@ -18,6 +18,7 @@ export function unitToByte(v: number): number {
 
 /** `u8 / 255` in float64 for every byte value (the same divisions, done once). */
 const UNIT = Float64Array.from({ length: 256 }, (_, v) => v / 255);
+const ONES = new Float64Array(256).fill(1);
 
 /**
  * How close (on the 0..255 scale) a value may come to an integer before the fast normal is not trusted. The fast
@@ -26,11 +27,14 @@ const UNIT = Float64Array.from({ length: 256 }, (_, v) => v / 255);
  */
 const CUT_MARGIN = 2 ** -20;
 
-/** Whether `trunc(clip(v, 0, 1)·255)` could change under a perturbation of v far below CUT_MARGIN levels. */
-function nearCut(v: number): boolean {
-  const t = v * 255;
-  const frac = t - Math.floor(t);
-  return frac < CUT_MARGIN || frac > 1 - CUT_MARGIN;
+/**
+ * `np.uint8(np.clip(v, 0, 1) * 255)` given v and t = v·255 (bit 8 set: within CUT_MARGIN of an integer, so a
+ * perturbation far below CUT_MARGIN levels could change the byte).
+ */
+function byteOrNearCut(v: number, t: number): number {
+  const d = t - Math.floor(t);
+  const near = d < CUT_MARGIN || d > 1 - CUT_MARGIN ? 256 : 0;
+  return (!(v > 0) ? 0 : v >= 1 ? 255 : Math.trunc(t)) | near;
 }
 
 /**
@@ -42,36 +46,39 @@ function nearCut(v: number): boolean {
 function normalNoise(rgb: Uint8Array, sigma: number, speckle: boolean, rs: RandomState): Uint8Array {
   const n = rgb.length;
   const out = new Uint8Array(n);
+  // m·(σ·g) per value: m = 1, or x (speckle). numpy adds 0.0 + σ·g first; that only turns −0 into +0, which
+  // x + m·(σ·g) cannot see (x ≥ 0).
+  const mul = speckle ? UNIT : ONES;
   let i = 0;
   if (n > 0 && rs.hasCachedGauss()) {
-    const x = UNIT[rgb[0]];
-    out[i++] = unitToByte(x + (speckle ? x : 1) * (0.0 + sigma * rs.gauss()));
+    out[0] = unitToByte(UNIT[rgb[0]] + mul[rgb[0]] * (sigma * rs.gauss()));
+    i = 1;
   }
   for (; i + 1 < n; i += 2) {
     const r2 = rs.polarDraw();
     const x1 = rs.polarX1;
     const x2 = rs.polarX2;
-    const a = UNIT[rgb[i]];
-    const b = UNIT[rgb[i + 1]];
-    // numpy: x + m·(0.0 + σ·g); 0.0 + y = y except −0 → +0, which x + m·y does not see (x ≥ 0).
-    const ma = speckle ? a : 1;
-    const mb = speckle ? b : 1;
+    const pa = rgb[i];
+    const pb = rgb[i + 1];
+    const ma = mul[pa];
+    const mb = mul[pb];
     let f = polarFactorFast(r2);
-    let va = a + ma * (sigma * (f * x2));
-    let vb = b + mb * (sigma * (f * x1));
+    let va = UNIT[pa] + ma * (sigma * (f * x2));
+    let vb = UNIT[pb] + mb * (sigma * (f * x1));
+    let ba = byteOrNearCut(va, va * 255);
+    let bb = byteOrNearCut(vb, vb * 255);
     // m = 0 (a black pixel under speckle) gives x whatever the normal is.
-    if ((ma !== 0 && nearCut(va)) || (mb !== 0 && nearCut(vb))) {
+    if (((ba & 256) !== 0 && ma !== 0) || ((bb & 256) !== 0 && mb !== 0)) {
       f = polarFactor(r2);
-      va = a + ma * (sigma * (f * x2));
-      vb = b + mb * (sigma * (f * x1));
+      va = UNIT[pa] + ma * (sigma * (f * x2));
+      vb = UNIT[pb] + mb * (sigma * (f * x1));
+      ba = unitToByte(va);
+      bb = unitToByte(vb);
     }
-    out[i] = unitToByte(va);
-    out[i + 1] = unitToByte(vb);
+    out[i] = ba;
+    out[i + 1] = bb;
   }
-  if (i < n) {
-    const x = UNIT[rgb[i]];
-    out[i] = unitToByte(x + (speckle ? x : 1) * (0.0 + sigma * rs.gauss()));
-  }
+  if (i < n) out[i] = unitToByte(UNIT[rgb[i]] + mul[rgb[i]] * (sigma * rs.gauss()));
   return out;
 }
 

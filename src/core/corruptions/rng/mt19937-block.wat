@@ -1,5 +1,5 @@
 ;; One MT19937 block step with WebAssembly SIMD: the source of MT19937_BLOCK_WASM in mt19937-block.ts.
-;; Rebuild: npx -p wabt wat2wasm --enable-simd mt19937-block.wat -o - | base64 -w0
+;; Rebuild: npx -p wabt@1.0.36 wat2wasm mt19937-block.wat -o mt.wasm && base64 -w0 mt.wasm
 ;; Memory: [0, 2496) the state mt (624 × i32); [2496, 4992) the tempered outputs; [4992, 7488) the 312 doubles
 ;; ((w[2k] >>> 5)·2^26 + (w[2k+1] >>> 6))·2^-53 of the word pairs (numpy's random_sample when a pair starts at an
 ;; even position).
