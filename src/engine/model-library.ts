@@ -75,11 +75,10 @@ async function writeOpfs(dir: FileSystemDirectoryHandle, sha256: string, file: B
     await dir.removeEntry(fileName(sha256)).catch(() => {});
     return false;
   }
-  const writable = await handle.createWritable();
   try {
-    await file.stream().pipeTo(writable);
+    // pipeTo aborts the writable when the copy fails (a full disk), so no partial file is committed.
+    await file.stream().pipeTo(await handle.createWritable());
   } catch (e) {
-    await writable.abort?.().catch(() => {});
     await dir.removeEntry(fileName(sha256)).catch(() => {});
     throw e;
   }

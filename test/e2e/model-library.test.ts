@@ -107,6 +107,51 @@ describeFixtures('model library and model cards, offline after a reload', () => 
     await expect.poll(() => row().getByTestId('library-card').textContent()).toBe(EDITED_NAME);
   });
 
+  it('a full disk: the import fails with a message that says what to do, and the model stays usable', async () => {
+    const { page } = app;
+    await page.evaluate(() => {
+      // Simulated quota: OPFS refuses to open a file for writing.
+      FileSystemFileHandle.prototype.createWritable = () => Promise.reject(new DOMException('simulated: quota exceeded', 'QuotaExceededError'));
+    });
+    await page.getByTestId('model-input').setInputFiles(fixture('models', MODELS.mobilenet.file));
+    await expect.poll(() => page.getByTestId('library-error').textContent(), { timeout: 30_000 }).toMatch(
+      /not enough browser storage to keep this 3\.7 MB model in the library \(simulated: quota exceeded; used .* of .*\)\. The model can still be used for this session/,
+    );
+    expect(await row().count()).toBe(1);
+    await expect.poll(() => page.getByTestId('card-name').inputValue()).toBe(MODELS.mobilenet.file.replace(/\.onnx$/, ''));
+    // No half-written file is left behind: OPFS holds the first model only.
+    const stored = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('shiftlens-models');
+      const names: string[] = [];
+      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    });
+    expect(stored).toEqual([`${createHash('sha256').update(readFileSync(MODEL)).digest('hex')}.onnx`]);
+  });
+
+  it('where a page cannot write OPFS, IndexedDB keeps the model; it survives a reload and reads back', async () => {
+    const { page } = app;
+    await page.reload(); // undoes the simulated quota
+    await page.evaluate(() => {
+      // As in Safari, where only workers may write OPFS files.
+      delete (FileSystemFileHandle.prototype as { createWritable?: unknown }).createWritable;
+    });
+    const file = fixture('models', MODELS.mobilenet.file);
+    const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    await page.getByTestId('model-input').setInputFiles(file);
+    await expect.poll(() => page.getByTestId('library-status').textContent(), { timeout: 30_000 }).toContain('stored in the library (IndexedDB)');
+    await page.reload();
+    const stored = page.locator(`[data-testid="library-row"][data-sha256="${sha256}"]`);
+    await stored.waitFor();
+    expect(Number(await stored.getAttribute('data-size'))).toBe(statSync(file).size);
+    await stored.getByTestId('library-use').click();
+    // The proposal is read from the stored bytes: the graph's output is there.
+    await expect.poll(() => page.getByTestId('card-graph-output').allTextContents()).toEqual(['output [batch_size, 1000]']);
+    await stored.getByTestId('library-delete').click();
+    await expect.poll(() => stored.count()).toBe(0);
+    expect(await row().count()).toBe(1);
+  });
+
   it('with the server stopped, a reload starts the app from the service worker; the stored model runs; delete removes it', async () => {
     const { page, context } = app;
     const url = serverUrl(server);
