@@ -4,31 +4,9 @@
  * no allocation per pixel.
  */
 
-/** Border modes of scipy.ndimage (SPEC.md §0): nearest `a a | a b c d | d d`, reflect `b a | a b c d | d c`,
- * mirror (= OpenCV BORDER_REFLECT_101) `c b | a b c d | c b`. */
-export type BorderMode = 'nearest' | 'reflect' | 'mirror';
+import { type BorderMode, borderIndex, correlateSymmetric2d } from './symmetric-filter';
 
-/** The index that position `p` (possibly outside [0, n)) reads under `mode`. */
-export function borderIndex(p: number, n: number, mode: BorderMode): number {
-  if (p >= 0 && p < n) return p;
-  if (n === 1) return 0;
-  switch (mode) {
-    case 'nearest':
-      return p < 0 ? 0 : n - 1;
-    case 'reflect': {
-      const period = 2 * n;
-      let q = p % period;
-      if (q < 0) q += period;
-      return q < n ? q : period - 1 - q;
-    }
-    default: {
-      const period = 2 * n - 2;
-      let q = p % period;
-      if (q < 0) q += period;
-      return q < n ? q : period - q;
-    }
-  }
-}
+export { type BorderMode, borderIndex };
 
 /**
  * numpy's `pairwise_sum` for a contiguous float64 vector (what `np.sum` of a 1-D array does): sequential below 8
@@ -84,97 +62,14 @@ export function gaussianKernel1d(sigma: number, truncate = 4.0): Float64Array {
 }
 
 /**
- * scipy.ndimage `correlate1d` with a symmetric odd kernel, exactly as `NI_Correlate1D` computes it:
- * `out = in[0]·w[0] + Σ_{k=r..1} (in[-k] + in[k])·w[k]` (accumulated in that order), along axis 0 (rows move) of an
- * interleaved H×W×C float64 image.
- */
-function correlateRowsSymmetric(src: Float64Array, dst: Float64Array, w: number, h: number, c: number, kernel: Float64Array, mode: BorderMode): void {
-  const r = (kernel.length - 1) >> 1;
-  const w0 = kernel[r];
-  const stride = w * c;
-  for (let y = 0; y < h; y++) {
-    const o = y * stride;
-    const lo = (k: number) => borderIndex(y - k, h, mode) * stride;
-    const hi = (k: number) => borderIndex(y + k, h, mode) * stride;
-    for (let i = 0; i < stride; i++) dst[o + i] = src[o + i] * w0;
-    // Taps k = r..1 in that order (scipy's order), four per pass over the row to save loads and stores.
-    let k = r;
-    for (; k >= 4; k -= 4) {
-      const a1 = lo(k), b1 = hi(k), a2 = lo(k - 1), b2 = hi(k - 1);
-      const a3 = lo(k - 2), b3 = hi(k - 2), a4 = lo(k - 3), b4 = hi(k - 3);
-      const w1 = kernel[r - k], w2 = kernel[r - k + 1], w3 = kernel[r - k + 2], w4 = kernel[r - k + 3];
-      for (let i = 0; i < stride; i++) {
-        let v = dst[o + i];
-        v += (src[a1 + i] + src[b1 + i]) * w1;
-        v += (src[a2 + i] + src[b2 + i]) * w2;
-        v += (src[a3 + i] + src[b3 + i]) * w3;
-        v += (src[a4 + i] + src[b4 + i]) * w4;
-        dst[o + i] = v;
-      }
-    }
-    for (; k >= 1; k--) {
-      const a = lo(k);
-      const b = hi(k);
-      const wk = kernel[r - k];
-      for (let i = 0; i < stride; i++) dst[o + i] += (src[a + i] + src[b + i]) * wk;
-    }
-  }
-}
-
-/** The same along axis 1 (columns move), through a border-extended line buffer. */
-function correlateColsSymmetric(src: Float64Array, dst: Float64Array, w: number, h: number, c: number, kernel: Float64Array, mode: BorderMode): void {
-  const r = (kernel.length - 1) >> 1;
-  const w0 = kernel[r];
-  const stride = w * c;
-  const line = new Float64Array((w + 2 * r) * c);
-  const ext = new Int32Array(w + 2 * r);
-  for (let x = 0; x < w + 2 * r; x++) ext[x] = borderIndex(x - r, w, mode);
-  for (let y = 0; y < h; y++) {
-    const o = y * stride;
-    for (let x = 0; x < w + 2 * r; x++) {
-      const s = o + ext[x] * c;
-      const d = x * c;
-      for (let ch = 0; ch < c; ch++) line[d + ch] = src[s + ch];
-    }
-    const centre = r * c;
-    const span = 2 * r * c;
-    for (let i = 0; i < stride; i++) dst[o + i] = line[centre + i] * w0;
-    // k = r..1 (scipy's order): taps (r-k)·c and (r+k)·c of the line, four per pass over the row.
-    let j = 0;
-    for (; j + 4 <= r; j += 4) {
-      const a1 = j * c, b1 = span - j * c;
-      const w1 = kernel[j], w2 = kernel[j + 1], w3 = kernel[j + 2], w4 = kernel[j + 3];
-      for (let i = 0; i < stride; i++) {
-        const a = a1 + i;
-        const b = b1 + i;
-        let v = dst[o + i];
-        v += (line[a] + line[b]) * w1;
-        v += (line[a + c] + line[b - c]) * w2;
-        v += (line[a + 2 * c] + line[b - 2 * c]) * w3;
-        v += (line[a + 3 * c] + line[b - 3 * c]) * w4;
-        dst[o + i] = v;
-      }
-    }
-    for (; j < r; j++) {
-      const a = j * c;
-      const b = span - j * c;
-      const wj = kernel[j];
-      for (let i = 0; i < stride; i++) dst[o + i] += (line[a + i] + line[b + i]) * wj;
-    }
-  }
-}
-
-/**
  * scipy.ndimage `gaussian_filter(img, sigma=(σ, σ, 0), mode, truncate)` of an interleaved H×W×C float64 image
  * (skimage `gaussian(..., channel_axis=-1)`): axis 0 first, then axis 1, float64 throughout. Returns a new array.
  */
 export function gaussianFilter(src: Float64Array, w: number, h: number, c: number, sigma: number, mode: BorderMode = 'nearest', truncate = 4.0): Float64Array {
   const kernel = gaussianKernel1d(sigma, truncate);
-  const tmp = new Float64Array(src.length);
-  const out = new Float64Array(src.length);
-  correlateRowsSymmetric(src, tmp, w, h, c, kernel, mode);
-  correlateColsSymmetric(tmp, out, w, h, c, kernel, mode);
-  return out;
+  // The kernel is exactly symmetric (exp of k², one divisor), so its right half is the centre-first half.
+  const half = kernel.slice((kernel.length - 1) >> 1);
+  return correlateSymmetric2d(src, w, h, c, half, half, mode, new Float64Array(src.length), new Float64Array(src.length));
 }
 
 /** `x = u8 / 255` in float64. */

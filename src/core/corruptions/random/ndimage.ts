@@ -9,6 +9,8 @@
  *   elastic_transform (`NI_GeometricTransform`).
  */
 
+import { correlateSymmetric2d } from '../symmetric-filter';
+
 export type Mode = 'nearest' | 'reflect';
 
 /**
@@ -80,44 +82,6 @@ export function gaussianHalfKernel(sigma: number, truncate = 4.0): Float64Array 
   return half;
 }
 
-function extendIndex(i: number, n: number, mode: Mode): number {
-  if (i >= 0 && i < n) return i;
-  if (mode === 'nearest') return i < 0 ? 0 : n - 1;
-  // reflect (half-sample symmetric): … b a | a b c d | d c …
-  const period = 2 * n;
-  let k = i % period;
-  if (k < 0) k += period;
-  return k < n ? k : period - 1 - k;
-}
-
-/**
- * One `correlate1d` pass with a symmetric kernel along an axis of length `len` (element stride `stride`) for all
- * `lines` lines (line starts from `lineStart(l)`), reading `src` and writing `dst` (`Float32Array` output rounds).
- */
-function correlatePass(
-  src: Float64Array | Float32Array,
-  dst: Float64Array | Float32Array,
-  len: number,
-  stride: number,
-  lineStarts: Int32Array,
-  half: Float64Array,
-  mode: Mode,
-): void {
-  const r = half.length - 1;
-  const buf = new Float64Array(len + 2 * r);
-  const w0 = half[0];
-  for (let l = 0; l < lineStarts.length; l++) {
-    const base = lineStarts[l];
-    for (let i = -r; i < len + r; i++) buf[i + r] = src[base + extendIndex(i, len, mode) * stride];
-    for (let i = 0; i < len; i++) {
-      const c = i + r;
-      let acc = buf[c] * w0;
-      for (let j = r; j >= 1; j--) acc += (buf[c - j] + buf[c + j]) * half[j];
-      dst[base + i * stride] = acc;
-    }
-  }
-}
-
 /**
  * `skimage.filters.gaussian(img, sigma, mode, truncate, channel_axis=-1)` on an H×W×C array (C = 1 for a 2-D
  * image): rows (axis 0, `sigma`) then columns (axis 1, `sigmaX`), no mixing across channels. A `Float32Array` input gives a
@@ -134,17 +98,7 @@ export function gaussianFilter<T extends Float64Array | Float32Array>(
   sigmaX = sigma,
 ): T {
   const make = (): T => (src instanceof Float32Array ? new Float32Array(src.length) : new Float64Array(src.length)) as T;
-  const tmp = make();
-  const out = make();
-  // axis 0: lines are (x, ch), stride w·c
-  const starts0 = new Int32Array(w * c);
-  for (let i = 0; i < w * c; i++) starts0[i] = i;
-  correlatePass(src, tmp, h, w * c, starts0, gaussianHalfKernel(sigma, truncate), mode);
-  // axis 1: lines are (y, ch), stride c
-  const starts1 = new Int32Array(h * c);
-  for (let y = 0; y < h; y++) for (let ch = 0; ch < c; ch++) starts1[y * c + ch] = y * w * c + ch;
-  correlatePass(tmp, out, w, c, starts1, gaussianHalfKernel(sigmaX, truncate), mode);
-  return out;
+  return correlateSymmetric2d(src, w, h, c, gaussianHalfKernel(sigma, truncate), gaussianHalfKernel(sigmaX, truncate), mode, make(), make());
 }
 
 /** Per-axis sampling plan of `zoom(order=1)`: start index, the second index (edge-mapped) and both weights. */
