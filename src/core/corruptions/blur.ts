@@ -5,6 +5,7 @@
 import { DEFOCUS_KERNELS, MOTION_KERNELS } from './tables';
 import { borderIndex, clipBytes, gaussianFilter, toUnitFloat64, unitToBytes } from './filters';
 import type { CorruptOptions, Severity } from './types';
+import { motionTaps, shiftedSum } from './shifted-sum';
 
 const GAUSSIAN_SIGMA = [1, 2, 3, 4, 6];
 
@@ -390,46 +391,8 @@ export function zoomBlur(src: Uint8Array, w: number, h: number, severity: Severi
 export function motionBlurFloat(src: ArrayLike<number>, w: number, h: number, c: number, kernelKey: string, angleDeg: number): Float64Array {
   const kernel = MOTION_KERNELS[kernelKey];
   if (!kernel) throw new Error(`no motion-blur kernel ${kernelKey}`);
-  const { width, weights } = kernel;
-  const rad = angleDeg * (Math.PI / 180); // np.deg2rad
-  const p0 = width * Math.sin(rad);
-  const p1 = width * Math.cos(rad);
-  const hyp = Math.hypot(p0, p1);
-  const stride = w * c;
-  const acc = new Float64Array(h * stride);
-  const xMap = new Int32Array(w);
-  for (let i = 0; i < width; i++) {
-    const dy = -Math.ceil((i * p0) / hyp - 0.5);
-    const dx = -Math.ceil((i * p1) / hyp - 0.5);
-    if (Math.abs(dy) >= h || Math.abs(dx) >= w) break;
-    const k = weights[i];
-    for (let x = 0; x < w; x++) {
-      const sx = x - dx;
-      xMap[x] = (sx < 0 ? 0 : sx >= w ? w - 1 : sx) * c;
-    }
-    for (let y = 0; y < h; y++) {
-      let sy = y - dy;
-      sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
-      const srow = sy * stride;
-      const o = y * stride;
-      if (c === 3) {
-        for (let x = 0; x < w; x++) {
-          const s = srow + xMap[x];
-          const d = o + x * 3;
-          acc[d] += k * src[s];
-          acc[d + 1] += k * src[s + 1];
-          acc[d + 2] += k * src[s + 2];
-        }
-      } else {
-        for (let x = 0; x < w; x++) {
-          const s = srow + xMap[x];
-          const d = o + x * c;
-          for (let ch = 0; ch < c; ch++) acc[d + ch] += k * src[s + ch];
-        }
-      }
-    }
-  }
-  return acc;
+  if (kernel.weights.length !== kernel.width) throw new Error(`motion-blur kernel ${kernelKey}: ${kernel.weights.length} weights for width ${kernel.width}`);
+  return shiftedSum(src, w, h, c, motionTaps(kernel.weights, angleDeg, w, h));
 }
 
 /** Reads `angle_deg` from replayed params (a params.json entry as-is). */

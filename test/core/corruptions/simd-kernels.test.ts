@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/core/corruptions/simd/kernels';
 import { type BorderMode, correlateSymmetric2d } from '../../../src/core/corruptions/symmetric-filter';
 import { gaussianKernel1d } from '../../../src/core/corruptions/filters';
+import { motionTaps, shiftedSum } from '../../../src/core/corruptions/shifted-sum';
 
 /** A deterministic pseudo-random float64 image (values in [0, 1) with full 53-bit mantissas). */
 function noise(n: number, seed: number): Float64Array {
@@ -67,5 +68,22 @@ describe('WebAssembly SIMD kernels', () => {
       checked += a.length;
     }
     expect(checked).toBeGreaterThan(300_000);
+  });
+
+  it('shiftedSum (motion blur): SIMD equals the JavaScript loop bit for bit', () => {
+    const cases: [number, number, number, number, number][] = [
+      [224, 224, 3, 31, 17.3],
+      [225, 225, 1, 21, -100.5],
+      [19, 7, 3, 41, -44.9],
+      [6, 31, 1, 25, -135],
+    ];
+    for (const [w, h, c, width, angle] of cases) {
+      const src = noise(w * h * c, w + 7 * h).map((v) => Math.floor(v * 256));
+      const weights = noise(width, width);
+      const taps = motionTaps(weights, angle, w, h);
+      const [a, b] = bothPaths(() => shiftedSum(src, w, h, c, taps));
+      expect(countDiffs(a, b), `${w}x${h}x${c} width ${width} angle ${angle}`).toBe(0);
+      expect(taps.length).toBeGreaterThan(1);
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { RandomState } from '../rng/numpy-random';
 import { zoomOrder1 } from './ndimage';
+import { motionTaps, shiftedSum } from '../shifted-sum';
 
 /** (μ, σ, zoom, threshold, blur radius, blur σ, blend) per severity. */
 export const SNOW_PARAMS: ReadonlyArray<readonly [number, number, number, number, number, number, number]> = [
@@ -45,31 +46,7 @@ function motionWeights(radius: number, sigma: number): Float64Array {
  * edge replication, accumulated in float64 in kernel order.
  */
 export function motionBlurLayer(src: Float64Array, h: number, w: number, radius: number, sigma: number, angleDeg: number): Float64Array {
-  const width = 2 * radius + 1;
-  const kernel = motionWeights(radius, sigma);
-  const rad = angleDeg * (Math.PI / 180);
-  const p0 = width * Math.sin(rad);
-  const p1 = width * Math.cos(rad);
-  const hyp = Math.hypot(p0, p1);
-  const out = new Float64Array(h * w);
-  for (let i = 0; i < width; i++) {
-    const dy = -Math.ceil((i * p0) / hyp - 0.5);
-    const dx = -Math.ceil((i * p1) / hyp - 0.5);
-    if (Math.abs(dy) >= h || Math.abs(dx) >= w) break;
-    const k = kernel[i];
-    for (let y = 0; y < h; y++) {
-      let sy = y - dy;
-      sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
-      const row = sy * w;
-      const orow = y * w;
-      for (let x = 0; x < w; x++) {
-        let sx = x - dx;
-        sx = sx < 0 ? 0 : sx >= w ? w - 1 : sx;
-        out[orow + x] = out[orow + x] + k * src[row + sx];
-      }
-    }
-  }
-  return out;
+  return shiftedSum(src, w, h, 1, motionTaps(motionWeights(radius, sigma), angleDeg, w, h));
 }
 
 /** numpy's round-half-to-even. */

@@ -22,11 +22,16 @@ export interface SimdKernels {
    * scipy's symmetric `correlate1d` order. `taps` holds `ntaps` 16-byte records (lo offset i32, hi offset i32, w f64).
    */
   sym(dst: number, src0: number, w0: number, taps: number, ntaps: number, n: number): void;
+  /**
+   * `dst[i] = ((0 + s₀[i]·w₀) + s₁[i]·w₁) + …` for i < n (float64): an accumulator starting at 0 that adds the taps
+   * in order. `taps` holds `ntaps` 16-byte records (source offset i32, unused i32, w f64).
+   */
+  dot(dst: number, taps: number, ntaps: number, n: number): void;
 }
 
 /** kernels.wat compiled by wabt 1.0.36 (`wat2wasm`, SIMD on by default), base64. */
 const SIMD_KERNELS_WASM =
-  'AGFzbQEAAAABCgFgBn9/fH9/fwADAgEABQMBAAEHEAIGbWVtb3J5AgADc3ltAAAK6QIB5gIFBH8DewJ/AXsBfCAC/RQhDyADIARBBHRqIQkgBUF8cUEDdCEHQQAhBgJAIAYgB08NAANAIAEgBmr9AAQAIA/98gEhCiABIAZq/QAEECAP/fIBIQsgAyEIAkAgCCAJTw0AA0AgCCgCACAGaiENIAgoAgQgBmohDiAI/QoDCCEMIAogDf0ABAAgDv0ABAD98AEgDP3yAf3wASEKIAsgDf0ABBAgDv0ABBD98AEgDP3yAf3wASELIAhBEGohCCAIIAlJDQALCyAAIAZqIAr9CwQAIAAgBmogC/0LBBAgBkEgaiEGIAYgB0kNAAsLIAVBA3QhBwJAIAYgB08NAANAIAEgBmorAwAgAqIhECADIQgCQCAIIAlPDQADQCAQIAgoAgAgBmorAwAgCCgCBCAGaisDAKAgCCsDCKKgIRAgCEEQaiEIIAggCUkNAAsLIAAgBmogEDkDACAGQQhqIQYgBiAHSQ0ACwsL';
+  'AGFzbQEAAAABEQJgBn9/fH9/fwBgBH9/f38AAwMCAAEFAwEAAQcWAwZtZW1vcnkCAANzeW0AAANkb3QAAQqZBQLmAgUEfwN7An8BewF8IAL9FCEPIAMgBEEEdGohCSAFQXxxQQN0IQdBACEGAkAgBiAHTw0AA0AgASAGav0ABAAgD/3yASEKIAEgBmr9AAQQIA/98gEhCyADIQgCQCAIIAlPDQADQCAIKAIAIAZqIQ0gCCgCBCAGaiEOIAj9CgMIIQwgCiAN/QAEACAO/QAEAP3wASAM/fIB/fABIQogCyAN/QAEECAO/QAEEP3wASAM/fIB/fABIQsgCEEQaiEIIAggCUkNAAsLIAAgBmogCv0LBAAgACAGaiAL/QsEECAGQSBqIQYgBiAHSQ0ACwsgBUEDdCEHAkAgBiAHTw0AA0AgASAGaisDACACoiEQIAMhCAJAIAggCU8NAANAIBAgCCgCACAGaisDACAIKAIEIAZqKwMAoCAIKwMIoqAhECAIQRBqIQggCCAJSQ0ACwsgACAGaiAQOQMAIAZBCGohBiAGIAdJDQALCwuuAgQEfwN7AX8BfCABIAJBBHRqIQcgA0F8cUEDdCEFQQAhBAJAIAQgBU8NAANARAAAAAAAAAAA/RQhCEQAAAAAAAAAAP0UIQkgASEGAkAgBiAHTw0AA0AgBigCACAEaiELIAb9CgMIIQogCCAL/QAEACAK/fIB/fABIQggCSAL/QAEECAK/fIB/fABIQkgBkEQaiEGIAYgB0kNAAsLIAAgBGogCP0LBAAgACAEaiAJ/QsEECAEQSBqIQQgBCAFSQ0ACwsgA0EDdCEFAkAgBCAFTw0AA0BEAAAAAAAAAAAhDCABIQYCQCAGIAdPDQADQCAMIAYoAgAgBGorAwAgBisDCKKgIQwgBkEQaiEGIAYgB0kNAAsLIAAgBGogDDkDACAEQQhqIQQgBCAFSQ0ACwsL';
 
 const PAGE = 65536;
 
@@ -65,6 +70,7 @@ function instantiate(): SimdKernels | null {
         k.u8 = new Uint8Array(memory.buffer);
       },
       sym: exports.sym as SimdKernels['sym'],
+      dot: exports.dot as SimdKernels['dot'],
     };
     return k;
   } catch {
