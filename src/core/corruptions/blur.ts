@@ -7,6 +7,8 @@ import { borderIndex, clipBytes, gaussianFilter, toUnitFloat64, unitToBytes } fr
 import type { CorruptOptions, Severity } from './types';
 import { motionTaps, shiftedSum } from './shifted-sum';
 
+export { defocusBlur } from './defocus';
+
 const GAUSSIAN_SIGMA = [1, 2, 3, 4, 6];
 
 /** skimage `gaussian(x/255, σ, channel_axis=-1)` (scipy, mode nearest, truncate 4, float64), then clip. */
@@ -41,7 +43,7 @@ function padReflect101(src: Uint8Array, w: number, h: number, r: number): Float6
 
 /**
  * defocus_blur by the plain 2-D sum over every nonzero tap (row-major tap order). Kept as the straightforward
- * statement of the operation; `defocusBlur` computes the same sum faster and the tests compare the two.
+ * statement of the operation; `defocusBlur` (./defocus.ts) computes the same sum faster and the tests compare the two.
  */
 export function defocusBlurDirect(src: Uint8Array, w: number, h: number, severity: Severity, _o?: CorruptOptions): Uint8Array {
   const { size, kernel } = DEFOCUS_KERNELS[severity];
@@ -64,204 +66,6 @@ export function defocusBlurDirect(src: Uint8Array, w: number, h: number, severit
     out.set(acc, y * stride);
   }
   return unitToBytes(out);
-}
-
-/**
- * The kernel of one severity prepared for the fast sum. The tabulated kernels are symmetric about both axes
- * (checked when the plan is built), so kernel rows i and size-1-i are equal: only rows 0..r are used, applied to the
- * sum of the two image rows they meet. Within a row the taps are grouped by weight (one multiply per distinct
- * weight); a group's columns come in mirror pairs (j, size-1-j) — added together first — and contiguous runs of
- * RUN_MIN or more columns, which are summed with a sliding window.
- */
-interface DefocusGroup {
-  weight: number;
-  /** Column pairs [j, size-1-j] (j = size-1-j for the centre column). */
-  pairs: Array<[number, number]>;
-  /** Contiguous runs [first column, length]. */
-  runs: Array<[number, number]>;
-}
-interface DefocusRow {
-  /** Single-pair groups (no runs, one mirror pair off the centre): weight and the two column offsets (×3). */
-  sw: Float64Array;
-  sa: Int32Array;
-  sb: Int32Array;
-  /** Every other group. */
-  multi: DefocusGroup[];
-}
-interface DefocusPlan {
-  size: number;
-  rows: DefocusRow[];
-}
-const RUN_MIN = 5;
-
-/**
- * A weight bound below which taps cannot change any output of the (direct, float64) sum, or 0. The severity-1 kernel
- * carries float32 anti-alias residue (σ = 0.1 gives 1.9e-22 side taps; values down to 1.4e-45) that costs passes but
- * never matters: all weights and pixels are ≥ 0, so partial sums only grow; once any tap ≥ the smallest kept weight
- * sees a nonzero pixel (≥ 1/255), the partial sum is ≥ minKept/255, and a dropped total below half an ulp of that is
- * absorbed by every rounding; if no kept tap sees a nonzero pixel the result is at most 2·Σdropped, which truncates to 0.
- * `defocusBlurDirect` keeps every tap; the tests check both give identical bytes.
- */
-function negligibleBelow(kernel: readonly number[]): number {
-  let max = 0;
-  for (const v of kernel) if (v > max) max = v;
-  const threshold = max * 1e-12;
-  let dropped = 0;
-  let minKept = Infinity;
-  for (const v of kernel) {
-    if (v < 0) return 0;
-    if (v === 0) continue;
-    if (v <= threshold) dropped += v;
-    else if (v < minKept) minKept = v;
-  }
-  // Each dropped tap sees p ≤ 2 (two image rows summed); half an ulp of x ≥ 2^-54·x.
-  return 2 * dropped < 2 ** -54 * (minKept / 255) && 2 * dropped * 255 < 2 ** -60 ? threshold : 0;
-}
-const defocusPlans = new Map<Severity, DefocusPlan>();
-function defocusPlan(severity: Severity): DefocusPlan {
-  let plan = defocusPlans.get(severity);
-  if (plan) return plan;
-  const { size, kernel } = DEFOCUS_KERNELS[severity];
-  const r = (size - 1) >> 1;
-  for (let i = 0; i < size; i++) {
-    for (let j = 0; j < size; j++) {
-      const v = kernel[i * size + j];
-      if (v !== kernel[(size - 1 - i) * size + j] || v !== kernel[i * size + size - 1 - j]) {
-        throw new Error(`defocus kernel ${severity} is not symmetric`);
-      }
-    }
-  }
-  const skip = negligibleBelow(kernel);
-  const rows: DefocusRow[] = [];
-  for (let i = 0; i <= r; i++) {
-    const byWeight = new Map<number, number[]>();
-    for (let j = 0; j < size; j++) {
-      const v = kernel[i * size + j];
-      if (v <= skip) continue;
-      const cols = byWeight.get(v);
-      if (cols) cols.push(j);
-      else byWeight.set(v, [j]);
-    }
-    const groups: DefocusGroup[] = [];
-    for (const [weight, cols] of byWeight) {
-      const singles = new Set<number>();
-      const runs: Array<[number, number]> = [];
-      let k = 0;
-      while (k < cols.length) {
-        let e = k + 1;
-        while (e < cols.length && cols[e] === cols[e - 1] + 1) e++;
-        if (e - k >= RUN_MIN) runs.push([cols[k], e - k]);
-        else for (let q = k; q < e; q++) singles.add(cols[q]);
-        k = e;
-      }
-      const pairs: Array<[number, number]> = [];
-      for (const j of singles) {
-        const m = size - 1 - j;
-        if (j < m) {
-          if (!singles.has(m)) throw new Error('defocus plan: unpaired column'); // impossible for a symmetric row
-          pairs.push([j, m]);
-        } else if (j === m) pairs.push([j, j]);
-      }
-      groups.push({ weight, pairs, runs });
-    }
-    const simple = groups.filter((g) => g.runs.length === 0 && g.pairs.length === 1 && g.pairs[0][0] !== g.pairs[0][1]);
-    rows.push({
-      sw: Float64Array.from(simple, (g) => g.weight),
-      sa: Int32Array.from(simple, (g) => g.pairs[0][0] * 3),
-      sb: Int32Array.from(simple, (g) => g.pairs[0][1] * 3),
-      multi: groups.filter((g) => !simple.includes(g)),
-    });
-  }
-  plan = { size, rows };
-  defocusPlans.set(severity, plan);
-  return plan;
-}
-
-/**
- * `cv2.filter2D(x/255, -1, kernel)` per channel with the tabulated float32 kernel (correlation anchored at the
- * centre, BORDER_REFLECT_101, float64), then clip. OpenCV evaluates it with a DFT; here it is a direct sum in
- * float64, regrouped for speed (see `DefocusPlan`). Both are within rounding noise of the exact sum, so a value can
- * only land one level apart where the exact result sits within ~1e-13 of an integer after ×255 (none on the
- * fixture images).
- */
-export function defocusBlur(src: Uint8Array, w: number, h: number, severity: Severity, _o?: CorruptOptions): Uint8Array {
-  const { size, rows } = defocusPlan(severity);
-  const r = (size - 1) >> 1;
-  const c = 3;
-  const pad = padReflect101(src, w, h, r);
-  const pstride = (w + 2 * r) * c;
-  const stride = w * c;
-  const out = new Uint8Array(h * stride);
-  const acc = new Float64Array(stride);
-  const p = new Float64Array(pstride);
-  const grp = new Float64Array(stride);
-  for (let y = 0; y < h; y++) {
-    acc.fill(0);
-    for (let i = 0; i <= r; i++) {
-      const { sw, sa, sb, multi } = rows[i];
-      if (sw.length === 0 && multi.length === 0) continue; // an all-zero kernel row
-      // Image rows y+i and y+size-1-i meet kernel rows i and size-1-i, which are equal.
-      const ra = (y + i) * pstride;
-      if (i < r) {
-        const rb = (y + size - 1 - i) * pstride;
-        for (let t = 0; t < pstride; t++) p[t] = pad[ra + t] + pad[rb + t];
-      } else {
-        for (let t = 0; t < pstride; t++) p[t] = pad[ra + t];
-      }
-      // Groups that are a single mirror pair of columns: acc += w·(p[a] + p[b]), four groups per pass.
-      const ns = sw.length;
-      let g = 0;
-      for (; g + 4 <= ns; g += 4) {
-        const w1 = sw[g], w2 = sw[g + 1], w3 = sw[g + 2], w4 = sw[g + 3];
-        const a1 = sa[g], a2 = sa[g + 1], a3 = sa[g + 2], a4 = sa[g + 3];
-        const b1 = sb[g], b2 = sb[g + 1], b3 = sb[g + 2], b4 = sb[g + 3];
-        for (let t = 0; t < stride; t++) {
-          let v = acc[t];
-          v += w1 * (p[a1 + t] + p[b1 + t]);
-          v += w2 * (p[a2 + t] + p[b2 + t]);
-          v += w3 * (p[a3 + t] + p[b3 + t]);
-          v += w4 * (p[a4 + t] + p[b4 + t]);
-          acc[t] = v;
-        }
-      }
-      for (; g < ns; g++) {
-        const wg = sw[g];
-        const a = sa[g];
-        const b = sb[g];
-        for (let t = 0; t < stride; t++) acc[t] += wg * (p[a + t] + p[b + t]);
-      }
-      for (const { weight, pairs, runs } of multi) {
-        grp.fill(0);
-        for (const [ja, jb] of pairs) {
-          const a = ja * c;
-          const b = jb * c;
-          if (a === b) for (let t = 0; t < stride; t++) grp[t] += p[a + t];
-          else for (let t = 0; t < stride; t++) grp[t] += p[a + t] + p[b + t];
-        }
-        for (const [j0, len] of runs) {
-          const lo = j0 * c;
-          const hi = (j0 + len) * c;
-          for (let ch = 0; ch < c; ch++) {
-            let s = 0;
-            for (let k = 0; k < len; k++) s += p[lo + k * c + ch];
-            for (let t = ch; t < stride; t += c) {
-              grp[t] += s;
-              s += p[hi + t] - p[lo + t];
-            }
-          }
-        }
-        for (let t = 0; t < stride; t++) acc[t] += weight * grp[t];
-      }
-    }
-    const o = y * stride;
-    for (let t = 0; t < stride; t++) {
-      let v = acc[t];
-      if (v < 0) v = 0;
-      else if (v > 1) v = 1;
-      out[o + t] = v * 255;
-    }
-  }
-  return out;
 }
 
 /**

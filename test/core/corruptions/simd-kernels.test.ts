@@ -7,6 +7,8 @@ import { setSimdKernelsEnabled, simdKernels } from '../../../src/core/corruption
 import { type BorderMode, correlateSymmetric2d } from '../../../src/core/corruptions/symmetric-filter';
 import { gaussianKernel1d } from '../../../src/core/corruptions/filters';
 import { motionTaps, shiftedSum } from '../../../src/core/corruptions/shifted-sum';
+import { defocusBlur } from '../../../src/core/corruptions/defocus';
+import type { Severity } from '../../../src/core/corruptions/types';
 
 /** A deterministic pseudo-random float64 image (values in [0, 1) with full 53-bit mantissas). */
 function noise(n: number, seed: number): Float64Array {
@@ -84,6 +86,17 @@ describe('WebAssembly SIMD kernels', () => {
       const [a, b] = bothPaths(() => shiftedSum(src, w, h, c, taps));
       expect(countDiffs(a, b), `${w}x${h}x${c} width ${width} angle ${angle}`).toBe(0);
       expect(taps.length).toBeGreaterThan(1);
+    }
+  });
+
+  it('defocusBlur: SIMD equals the JavaScript loops byte for byte (all severities, odd sizes)', () => {
+    for (const [w, h] of [[224, 224], [31, 17], [40, 23]] as const) {
+      const src = Uint8Array.from(noise(w * h * 3, w * h), (v) => Math.floor(v * 256));
+      for (const s of [1, 2, 3, 4, 5] as Severity[]) {
+        const [a, b] = bothPaths(() => defocusBlur(src, w, h, s));
+        expect(countDiffs(a, b), `${w}x${h} severity ${s}`).toBe(0);
+        expect(a.some((v, i) => v !== src[i])).toBe(true);
+      }
     }
   });
 });
