@@ -4,9 +4,9 @@
  * `NI_Correlate1D`'s order, `in[0]·w₀ + (in[−r] + in[r])·w_r + … + (in[−1] + in[1])·w₁`, left to right, so results
  * are bit-identical to scipy's (float32 arrays round each pass's output, as scipy stores them).
  *
- * Speed: float64 images run through the WebAssembly SIMD kernel `sym` (two outputs per instruction); the JavaScript
- * loops (the fallback, and float32 images) sum four neighbouring outputs at once with the taps in the outer loop, so
- * each output's sum stays in a register.
+ * Speed: the passes run through the WebAssembly SIMD kernel `sym` (two float64 outputs per instruction; a float32
+ * image is widened, and its intermediate rounded to float32 between the passes); the JavaScript fallback sums four
+ * neighbouring outputs at once with the taps in the outer loop, so each output's sum stays in a register.
  */
 import { Layout, type SimdKernels, simdKernels } from './simd/kernels';
 
@@ -139,7 +139,7 @@ export function correlateSymmetric2d<T extends Plane>(
   tmp: T,
   out: T,
 ): T {
-  const k = src instanceof Float64Array ? simdKernels() : null;
+  const k = simdKernels();
   if (k) {
     const n = w * h * c;
     const lay = new Layout();
@@ -148,13 +148,19 @@ export function correlateSymmetric2d<T extends Plane>(
     const scratch = lay.alloc(symScratchBytes(w, c, halfRows, halfCols));
     k.reserve(lay.top);
     k.f64.set(src, at >> 3);
-    correlateSymmetric2dAt(k, at, tmpAt, at, w, h, c, halfRows, halfCols, mode, scratch);
-    out.set(k.f64.subarray(at >> 3, (at >> 3) + n));
+    // A float32 image keeps float32 between the passes (each pass sums in float64, its output is rounded).
+    const round = src instanceof Float32Array ? (p: number) => roundToFloat32(k.f64, p >> 3, n) : undefined;
+    correlateSymmetric2dAt(k, at, tmpAt, at, w, h, c, halfRows, halfCols, mode, scratch, round);
+    out.set(k.f64.subarray(at >> 3, (at >> 3) + n)); // into a Float32Array: rounded once more, like scipy's output
     return out;
   }
   rowsPass(src, tmp, w, h, c, halfRows, mode);
   colsPass(tmp, out, w, h, c, halfCols, mode);
   return out;
+}
+
+function roundToFloat32(f64: Float64Array, at: number, n: number): void {
+  for (let i = at; i < at + n; i++) f64[i] = Math.fround(f64[i]);
 }
 
 /** Bytes of scratch `correlateSymmetric2dAt` needs: the tap records and one border-extended row. */
@@ -165,7 +171,7 @@ export function symScratchBytes(w: number, c: number, halfRows: Float64Array, ha
 
 /**
  * `correlateSymmetric2d` on float64 planes in kernel memory (byte offsets; `out` may be `src`, `tmp` must differ from
- * both), with `symScratchBytes` of scratch at `scratch`.
+ * both), with `symScratchBytes` of scratch at `scratch`; `afterRows(tmp)` runs between the passes.
  */
 export function correlateSymmetric2dAt(
   k: SimdKernels,
@@ -179,6 +185,7 @@ export function correlateSymmetric2dAt(
   halfCols: Float64Array,
   mode: BorderMode,
   scratch: number,
+  afterRows?: (tmp: number) => void,
 ): void {
   const stride = w * c;
   const rowBytes = 8 * stride;
@@ -195,6 +202,7 @@ export function correlateSymmetric2dAt(
     }
     k.sym(tmp + y * rowBytes, src + y * rowBytes, halfRows[0], taps, rr, stride);
   }
+  afterRows?.(tmp);
   // axis 1: each row of tmp extended by r samples on both sides, taps at ∓j·c
   const rc = halfCols.length - 1;
   const line = taps + 16 * Math.max(rr, rc);

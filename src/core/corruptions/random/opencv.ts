@@ -26,15 +26,25 @@ export function canny(src: Uint8Array, w: number, h: number, lowThresh: number, 
   const dy = new Int32Array(w * h);
   const W = w + 2; // magnitude with a zero border of 1 on every side
   const mag = new Int32Array((h + 2) * W);
+  // Sobel through column sums: a = [1 2 1]ᵀ and d = [−1 0 1]ᵀ per column (columns −1 and w replicated), then
+  // gx = a[x + 1] − a[x − 1] and gy = d[x − 1] + 2·d[x] + d[x + 1]; the same integers as the 3×3 sums.
+  const a = new Int32Array(w + 2);
+  const d = new Int32Array(w + 2);
   for (let y = 0; y < h; y++) {
     const ym = replicate(y - 1, h) * w;
     const y0 = y * w;
     const yp = replicate(y + 1, h) * w;
     for (let x = 0; x < w; x++) {
-      const xm = replicate(x - 1, w);
-      const xp = replicate(x + 1, w);
-      const gx = src[ym + xp] + 2 * src[y0 + xp] + src[yp + xp] - (src[ym + xm] + 2 * src[y0 + xm] + src[yp + xm]);
-      const gy = src[yp + xm] + 2 * src[yp + x] + src[yp + xp] - (src[ym + xm] + 2 * src[ym + x] + src[ym + xp]);
+      a[x + 1] = src[ym + x] + 2 * src[y0 + x] + src[yp + x];
+      d[x + 1] = src[yp + x] - src[ym + x];
+    }
+    a[0] = a[1];
+    d[0] = d[1];
+    a[w + 1] = a[w];
+    d[w + 1] = d[w];
+    for (let x = 0; x < w; x++) {
+      const gx = a[x + 2] - a[x];
+      const gy = d[x] + 2 * d[x + 1] + d[x + 2];
       dx[y0 + x] = gx;
       dy[y0 + x] = gy;
       mag[(y + 1) * W + x + 1] = Math.abs(gx) + Math.abs(gy);
@@ -42,7 +52,8 @@ export function canny(src: Uint8Array, w: number, h: number, lowThresh: number, 
   }
   // map: 1 = not an edge, 0 = weak candidate, 2 = edge (with a border of 1s)
   const map = new Uint8Array((h + 2) * W).fill(1);
-  const stack: number[] = [];
+  const stack = new Int32Array((h + 2) * W);
+  let top = 0;
   const TG22 = 13573; // round(tan(22.5°)·2^15)
   for (let y = 0; y < h; y++) {
     const rowA = (y + 1) * W + 1;
@@ -71,17 +82,19 @@ export function canny(src: Uint8Array, w: number, h: number, lowThresh: number, 
       const at = rowA + x;
       if (m > high) {
         map[at] = 2;
-        stack.push(at);
+        stack[top++] = at;
       } else map[at] = 0;
     }
   }
   const nb = [-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1];
-  while (stack.length) {
-    const at = stack.pop()!;
-    for (const d of nb) {
-      if (map[at + d] === 0) {
-        map[at + d] = 2;
-        stack.push(at + d);
+  // Each pixel is pushed at most once (it is marked 2 when pushed), so the stack never overflows.
+  while (top > 0) {
+    const at = stack[--top];
+    for (let k = 0; k < 8; k++) {
+      const q = at + nb[k];
+      if (map[q] === 0) {
+        map[q] = 2;
+        stack[top++] = q;
       }
     }
   }
@@ -160,18 +173,40 @@ export function distanceTransformL2Mask5(src: Uint8Array, w: number, h: number):
   return out;
 }
 
-/** `cv2.blur(src, (3, 3))` on float32: 3×3 sums in float64, ×(1/9), stored as float32 (BORDER_REFLECT_101). */
+/** The row offsets of rows y − 1, y, y + 1 and the column indices x − 1, x + 1 under BORDER_REFLECT_101. */
+function neighbours3(w: number, h: number): { up: Int32Array; down: Int32Array; left: Int32Array; right: Int32Array } {
+  const up = new Int32Array(h);
+  const down = new Int32Array(h);
+  for (let y = 0; y < h; y++) {
+    up[y] = reflect101(y - 1, h) * w;
+    down[y] = reflect101(y + 1, h) * w;
+  }
+  const left = new Int32Array(w);
+  const right = new Int32Array(w);
+  for (let x = 0; x < w; x++) {
+    left[x] = reflect101(x - 1, w);
+    right[x] = reflect101(x + 1, w);
+  }
+  return { up, down, left, right };
+}
+
+/** `cv2.blur(src, (3, 3))` on float32: 3×3 sums in float64 (row by row), ×(1/9), stored as float32 (BORDER_REFLECT_101). */
 export function boxBlur3F32(src: Float32Array, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h);
   const scale = 1 / 9;
+  const { up, down, left, right } = neighbours3(w, h);
   for (let y = 0; y < h; y++) {
-    const rows = [reflect101(y - 1, h) * w, y * w, reflect101(y + 1, h) * w];
+    const r0 = up[y];
+    const r1 = y * w;
+    const r2 = down[y];
     for (let x = 0; x < w; x++) {
-      const xm = reflect101(x - 1, w);
-      const xp = reflect101(x + 1, w);
+      const xm = left[x];
+      const xp = right[x];
       let s = 0;
-      for (const r of rows) s += src[r + xm] + src[r + x] + src[r + xp];
-      out[y * w + x] = s * scale;
+      s += src[r0 + xm] + src[r0 + x] + src[r0 + xp];
+      s += src[r1 + xm] + src[r1 + x] + src[r1 + xp];
+      s += src[r2 + xm] + src[r2 + x] + src[r2 + xp];
+      out[r1 + x] = s * scale;
     }
   }
   return out;
@@ -180,14 +215,17 @@ export function boxBlur3F32(src: Float32Array, w: number, h: number): Float32Arr
 /** `cv2.blur(src, (3, 3))` on uint8: the rounded mean of the 3×3 window (BORDER_REFLECT_101). */
 export function boxBlur3U8(src: Uint8Array, w: number, h: number): Uint8Array {
   const out = new Uint8Array(w * h);
+  const { up, down, left, right } = neighbours3(w, h);
   for (let y = 0; y < h; y++) {
-    const rows = [reflect101(y - 1, h) * w, y * w, reflect101(y + 1, h) * w];
+    const r0 = up[y];
+    const r1 = y * w;
+    const r2 = down[y];
     for (let x = 0; x < w; x++) {
-      const xm = reflect101(x - 1, w);
-      const xp = reflect101(x + 1, w);
-      let s = 0;
-      for (const r of rows) s += src[r + xm] + src[r + x] + src[r + xp];
-      out[y * w + x] = ((s + 4) * 932068) >>> 23; // OpenCV's fixed-point division by 9 (= round(s/9))
+      const xm = left[x];
+      const xp = right[x];
+      const s =
+        src[r0 + xm] + src[r0 + x] + src[r0 + xp] + src[r1 + xm] + src[r1 + x] + src[r1 + xp] + src[r2 + xm] + src[r2 + x] + src[r2 + xp];
+      out[r1 + x] = ((s + 4) * 932068) >>> 23; // OpenCV's fixed-point division by 9 (= round(s/9))
     }
   }
   return out;
@@ -221,16 +259,23 @@ export function equalizeHist(src: Uint8Array): Uint8Array {
   return out;
 }
 
-/** `cv2.filter2D(src, CV_8U, kernel3x3)` (correlation, anchor at the centre, BORDER_REFLECT_101, saturating). */
+/** `cv2.filter2D(src, CV_8U, kernel3x3)` with an integer kernel (correlation, anchor at the centre, BORDER_REFLECT_101, saturating). */
 export function filter2D3x3U8(src: Uint8Array, w: number, h: number, kernel: readonly number[]): Uint8Array {
   const out = new Uint8Array(w * h);
+  const [k0, k1, k2, k3, k4, k5, k6, k7, k8] = kernel;
+  const { up, down, left, right } = neighbours3(w, h);
   for (let y = 0; y < h; y++) {
-    const rows = [reflect101(y - 1, h) * w, y * w, reflect101(y + 1, h) * w];
+    const r0 = up[y];
+    const r1 = y * w;
+    const r2 = down[y];
     for (let x = 0; x < w; x++) {
-      const cols = [reflect101(x - 1, w), x, reflect101(x + 1, w)];
-      let s = 0;
-      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s += kernel[a * 3 + b] * src[rows[a] + cols[b]];
-      out[y * w + x] = s < 0 ? 0 : s > 255 ? 255 : s;
+      const xm = left[x];
+      const xp = right[x];
+      const s =
+        k0 * src[r0 + xm] + k1 * src[r0 + x] + k2 * src[r0 + xp] +
+        k3 * src[r1 + xm] + k4 * src[r1 + x] + k5 * src[r1 + xp] +
+        k6 * src[r2 + xm] + k7 * src[r2 + x] + k8 * src[r2 + xp];
+      out[r1 + x] = s < 0 ? 0 : s > 255 ? 255 : s;
     }
   }
   return out;
