@@ -180,12 +180,12 @@ const IROUND2 = 1 << (IDESC2 - 1);
 
 const idctWs = new Int32Array(64);
 
-function clamp255(v: number): number {
+export function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /** Dequantises and inverse-transforms block `coef[off…off+63]` (natural order) into `out` at `outOff`. */
-function idctIslow(coef: Int16Array, off: number, q: Uint16Array, out: Uint8Array, outOff: number, stride: number): void {
+export function idctIslow(coef: Int16Array, off: number, q: Uint16Array, out: Uint8Array, outOff: number, stride: number): void {
   const ws = idctWs;
   for (let c = 0; c < 8; c++) {
     const i = off + c;
@@ -299,7 +299,7 @@ function idctIslow(coef: Int16Array, off: number, q: Uint16Array, out: Uint8Arra
 // ---------------------------------------------------------------------------------------------------------------
 // Upsampling (jdsample.c) to a width×height plane
 
-interface Plane {
+export interface Plane {
   data: Uint8Array;
   stride: number;
   /** The component's real ("downsampled") size: ceil(W·h/hmax) × ceil(H·v/vmax). */
@@ -307,7 +307,7 @@ interface Plane {
   height: number;
 }
 
-function upsample(p: Plane, hExp: number, vExp: number, W: number, H: number): Uint8Array {
+export function upsample(p: Plane, hExp: number, vExp: number, W: number, H: number): Uint8Array {
   const out = new Uint8Array(W * H);
   const { data: d, stride, width: dw, height: dh } = p;
   const rowOf = (r: number) => (r < 0 ? 0 : r >= dh ? dh - 1 : r) * stride; // context rows repeat the edge rows
@@ -388,7 +388,7 @@ function upsample(p: Plane, hExp: number, vExp: number, W: number, H: number): U
 // ---------------------------------------------------------------------------------------------------------------
 // Colour conversion (jdcolor.c build_ycc_rgb_table / ycc_rgb_convert)
 
-const YCC_RGB = (() => {
+export const YCC_RGB = (() => {
   const FIX = (x: number) => Math.trunc(x * 65536 + 0.5);
   const crR = new Int32Array(256);
   const cbB = new Int32Array(256);

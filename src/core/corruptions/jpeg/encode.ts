@@ -90,7 +90,7 @@ const RGB_YCC = (() => {
   return t;
 })();
 
-function rgbToYcc(rgb: Uint8Array, n: number): [Uint8Array, Uint8Array, Uint8Array] {
+export function rgbToYcc(rgb: Uint8Array, n: number): [Uint8Array, Uint8Array, Uint8Array] {
   const Y = new Uint8Array(n);
   const Cb = new Uint8Array(n);
   const Cr = new Uint8Array(n);
@@ -114,7 +114,7 @@ function rgbToYcc(rgb: Uint8Array, n: number): [Uint8Array, Uint8Array, Uint8Arr
  * clamped to the image (replicating the last column out to `blocksW·8·hExp` and the last row to a multiple of
  * `vmax`), downsampled, and rows past the last downsampled row repeat it.
  */
-function componentPlane(
+export function componentPlane(
   src: Uint8Array,
   width: number,
   height: number,
@@ -185,7 +185,7 @@ const R2 = 1 << (D2 - 1);
 const RP = 1 << (PASS1_BITS - 1);
 
 /** In-place islow forward DCT of 64 level-shifted samples (row-major); output scaled up by 8. */
-function fdctIslow(d: Int32Array): void {
+export function fdctIslow(d: Int32Array): void {
   for (let p = 0; p < 64; p += 8) {
     const tmp0 = d[p] + d[p + 7];
     const tmp7 = d[p] - d[p + 7];
@@ -245,13 +245,13 @@ function fdctIslow(d: Int32Array): void {
 }
 
 /** jcdctmgr.c `compute_reciprocal` for a 16-bit DCTELEM (libjpeg-turbo's SIMD build), per natural index. */
-interface Divisors {
+export interface Divisors {
   recip: Uint32Array;
   corr: Uint32Array;
   shift: Uint8Array;
 }
 
-function divisorsFor(qtable: Uint16Array): Divisors {
+export function divisorsFor(qtable: Uint16Array): Divisors {
   const recip = new Uint32Array(64);
   const corr = new Uint32Array(64);
   const shift = new Uint8Array(64);

@@ -4,8 +4,7 @@
  * upsampling. Both halves are exact ports (./encode.ts, ./decode.ts), so the result is bit-identical to the
  * reference. Pure TypeScript.
  */
-import { decodeJpeg } from './decode';
-import { encodeJpeg } from './encode';
+import { jpegRoundTrip420 } from './roundtrip';
 import type { CorruptOptions, Severity } from '../types';
 
 export { decodeJpeg, type DecodedJpeg } from './decode';
@@ -25,6 +24,5 @@ export function jpegCompression(
 ): Uint8Array {
   const quality = JPEG_QUALITY[severity - 1];
   if (quality === undefined || !Number.isInteger(severity)) throw new RangeError(`severity must be 1–5, got ${severity}`);
-  const decoded = decodeJpeg(encodeJpeg(rgb, width, height, quality));
-  return decoded.data;
+  return jpegRoundTrip420(rgb, width, height, quality);
 }

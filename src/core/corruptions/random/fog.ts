@@ -4,7 +4,11 @@
  * the float64 map of the upstream source for comparison.
  */
 import type { RandomState } from '../rng/numpy-random';
-import { unitToByte } from './noise';
+import * as noise from './noise';
+
+// A module-local copy: test and bench transforms turn imported bindings into getter calls, which would sit in the
+// per-value loop.
+const unitToByte = noise.unitToByte;
 
 /** (c₀ strength, wibble decay) per severity. */
 export const FOG_PARAMS: ReadonlyArray<readonly [number, number]> = [

@@ -4,7 +4,11 @@
  */
 import type { RandomState } from '../rng/numpy-random';
 import { gaussianFilter } from './ndimage';
-import { unitToByte } from './noise';
+import * as noise from './noise';
+
+// A module-local copy: test and bench transforms turn imported bindings into getter calls, which would sit in the
+// per-value loop.
+const unitToByte = noise.unitToByte;
 
 /** (σ, δ, iterations) per severity. */
 export const GLASS_BLUR_PARAMS: ReadonlyArray<readonly [number, number, number]> = [

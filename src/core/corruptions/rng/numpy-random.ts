@@ -26,8 +26,15 @@
  * truncation in practice). `exp` (Poisson λ < 10) is `Math.exp`; it only enters a comparison.
  */
 
-import { exactLog } from './exact-log';
-import { createMt19937Block, type Mt19937Block, TWO_M53 } from './mt19937-block';
+import * as log from './exact-log';
+import * as block from './mt19937-block';
+import type { Mt19937Block } from './mt19937-block';
+
+// Module-local copies: test and bench transforms turn imported bindings into getter calls, which would sit in the
+// per-draw paths.
+const exactLog = log.exactLog;
+const createMt19937Block = block.createMt19937Block;
+const TWO_M53 = block.TWO_M53;
 
 const N = 624;
 
