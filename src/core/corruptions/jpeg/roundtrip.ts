@@ -2,14 +2,15 @@
  * `decodeJpeg(encodeJpeg(rgb, w, h, quality))` for the 4:2:0 baseline encoding, without the entropy coding in
  * between: Huffman coding is lossless, so the decoder recovers exactly the quantised coefficients the encoder
  * computed, and the round trip is colour conversion → downsampling → islow FDCT → quantisation → dequantisation →
- * islow IDCT → fancy upsampling → colour conversion, with the encoder's and decoder's own routines. The block stage
- * runs in the WebAssembly SIMD kernel `jpegBlocks` where available. Tested byte-identical to the full round trip.
+ * islow IDCT → fancy upsampling → colour conversion, with the encoder's and decoder's own routines. With WebAssembly
+ * SIMD the block stage runs in the kernel `jpegBlocks`, and for sizes that are multiples of 16 the colour stages too
+ * (`rgbToYcc420`, `ycc420ToRgb`). Tested byte-identical to the full round trip.
  */
 import * as decode from './decode';
 import * as encode from './encode';
 import type { Divisors } from './encode';
 import { quantTablesForQuality } from './tables';
-import { Layout, simdKernels } from '../simd/kernels';
+import { Layout, type SimdKernels, simdKernels } from '../simd/kernels';
 
 // Module-local copies: test and bench transforms turn imported bindings into getter calls, which would sit in the
 // per-value loops.
@@ -67,10 +68,37 @@ function blocksJs(plane: Uint8Array, samples: Uint8Array, stride: number, blocks
   }
 }
 
+/**
+ * The whole round trip in WebAssembly SIMD for sizes that need no edge expansion (width and height multiples of 16,
+ * e.g. 224): colour conversion with downsampling, the block stage in place, upsampling with colour conversion.
+ */
+function roundTripSimd(k: SimdKernels, rgb: Uint8Array, w: number, h: number, qs: Quantizer[]): Uint8Array {
+  const n = w * h;
+  const lay = new Layout();
+  const rgbAt = lay.alloc(3 * n);
+  const yAt = lay.alloc(n);
+  const cbAt = lay.alloc(n >> 2);
+  const crAt = lay.alloc(n >> 2);
+  const tabAt = lay.alloc(2 * 4 * 256);
+  const tmpAt = lay.alloc(4 * (w / 2 + 16) + 2 * w);
+  const outAt = lay.alloc(3 * n);
+  k.reserve(lay.top);
+  k.u8.set(rgb, rgbAt);
+  k.i32.set(qs[0].simd, tabAt >> 2);
+  k.i32.set(qs[1].simd, (tabAt >> 2) + 256);
+  k.rgbToYcc420(rgbAt, w, h, yAt, cbAt, crAt);
+  k.jpegBlocks(yAt, yAt, w, w / 8, h / 8, tabAt);
+  k.jpegBlocks(cbAt, cbAt, w / 2, w / 16, h / 16, tabAt + 1024);
+  k.jpegBlocks(crAt, crAt, w / 2, w / 16, h / 16, tabAt + 1024);
+  k.ycc420ToRgb(yAt, cbAt, crAt, w, h, outAt, tmpAt);
+  return k.u8.slice(outAt, outAt + 3 * n);
+}
+
 export function jpegRoundTrip420(rgb: Uint8Array, width: number, height: number, quality: number): Uint8Array {
   const qs = quantizersFor(quality);
-  const planes = rgbToYcc(rgb, width * height);
   const k = simdKernels();
+  if (k && width % 16 === 0 && height % 16 === 0) return roundTripSimd(k, rgb, width, height, qs);
+  const planes = rgbToYcc(rgb, width * height);
   const full: Uint8Array[] = [];
   for (let ci = 0; ci < 3; ci++) {
     const s = ci === 0 ? 1 : 2; // the component's downsampling factor (4:2:0)
