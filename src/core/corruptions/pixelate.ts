@@ -2,9 +2,11 @@
  * pixelate (SPEC.md §2): Pillow 9.4 `resize((n, n), BOX)` then `resize((W, H), NEAREST)` with n = int(W·f).
  * The BOX resize follows Pillow's resampler exactly (`precompute_coeffs` + `normalize_coeffs_8bpc`, horizontal pass
  * first, uint8 in between; the general form is ../pillow-resize.ts): a BOX window's taps all carry the same 22-bit
- * weight K, so Σ src·K is computed as K·(Σ src), the same integer. NEAREST is `ImagingScaleAffine`.
+ * weight K, so Σ src·K is computed as K·(Σ src), the same integer. NEAREST is `ImagingScaleAffine`. With WebAssembly
+ * SIMD all three stages run in kernels (./simd/kernels.ts) with the same integer arithmetic.
  */
 import type { CorruptOptions, Severity } from './types';
+import { Layout, type SimdKernels, simdKernels } from './simd/kernels';
 
 const FACTORS = [0.6, 0.5, 0.4, 0.3, 0.25];
 
@@ -139,12 +141,43 @@ export function resizeNearestRgb(src: Uint8Array, w: number, h: number, outW: nu
   return out;
 }
 
+/** Both resizes in the WebAssembly SIMD kernels `boxH`, `boxV` and `nearestRgb` (same arithmetic). */
+function pixelateSimd(k: SimdKernels, src: Uint8Array, w: number, h: number, sw: number, sh: number): Uint8Array {
+  const ax = boxAxis(w, sw);
+  const ay = boxAxis(h, sh);
+  const lay = new Layout();
+  const srcAt = lay.alloc(3 * w * h);
+  const tmpAt = lay.alloc(3 * sw * h);
+  const smallAt = lay.alloc(3 * sw * sh);
+  const outAt = lay.alloc(3 * w * h);
+  const tabH = lay.alloc(12 * sw);
+  const tabV = lay.alloc(12 * sh);
+  const tabN = lay.alloc(4 * (w + h));
+  k.reserve(lay.top);
+  const i32 = k.i32;
+  for (const [at, axis, n] of [[tabH, ax, sw], [tabV, ay, sh]] as const) {
+    i32.set(axis.start, at >> 2);
+    i32.set(axis.count, (at >> 2) + n);
+    i32.set(axis.k, (at >> 2) + 2 * n);
+  }
+  i32.set(nearestIndex(sw, w), tabN >> 2);
+  i32.set(nearestIndex(sh, h), (tabN >> 2) + w);
+  k.u8.set(src, srcAt);
+  k.boxH(srcAt, w, h, tmpAt, sw, tabH);
+  k.boxV(tmpAt, 3 * sw, smallAt, sh, tabV);
+  k.nearestRgb(smallAt, sw, outAt, w, h, tabN);
+  return k.u8.slice(outAt, outAt + 3 * w * h);
+}
+
 export function pixelate(src: Uint8Array, w: number, h: number, severity: Severity, _o: CorruptOptions): Uint8Array {
   const f = FACTORS[severity - 1];
   // imagecorruptions: x.resize((int(x_shape[1] * c), int(x_shape[0] * c)), PIL.Image.BOX)
   const sw = Math.trunc(w * f);
   const sh = Math.trunc(h * f);
   if (sw < 1 || sh < 1) throw new RangeError(`pixelate: a ${w}x${h} image is too small for severity ${severity}`);
+  const k = simdKernels();
+  // Pillow skips a pass whose size does not change; with f < 1 both passes run for any image of 2 × 2 or more.
+  if (k && sw !== w && sh !== h) return pixelateSimd(k, src, w, h, sw, sh);
   const small = resizeBoxRgb(src, w, h, sw, sh);
   return resizeNearestRgb(small, sw, sh, w, h);
 }

@@ -8,6 +8,7 @@ import { type BorderMode, correlateSymmetric2d } from '../../../src/core/corrupt
 import { gaussianKernel1d } from '../../../src/core/corruptions/filters';
 import { motionTaps, shiftedSum } from '../../../src/core/corruptions/shifted-sum';
 import { defocusBlur } from '../../../src/core/corruptions/defocus';
+import { pixelate } from '../../../src/core/corruptions/pixelate';
 import type { Severity } from '../../../src/core/corruptions/types';
 
 /** A deterministic pseudo-random float64 image (values in [0, 1) with full 53-bit mantissas). */
@@ -94,6 +95,17 @@ describe('WebAssembly SIMD kernels', () => {
       const src = Uint8Array.from(noise(w * h * 3, w * h), (v) => Math.floor(v * 256));
       for (const s of [1, 2, 3, 4, 5] as Severity[]) {
         const [a, b] = bothPaths(() => defocusBlur(src, w, h, s));
+        expect(countDiffs(a, b), `${w}x${h} severity ${s}`).toBe(0);
+        expect(a.some((v, i) => v !== src[i])).toBe(true);
+      }
+    }
+  });
+
+  it('pixelate: SIMD equals the JavaScript resizes byte for byte (all severities, odd sizes)', () => {
+    for (const [w, h] of [[224, 224], [37, 23], [5, 9], [300, 41]] as const) {
+      const src = Uint8Array.from(noise(w * h * 3, w * 3 + h), (v) => Math.floor(v * 256));
+      for (const s of [1, 2, 3, 4, 5] as Severity[]) {
+        const [a, b] = bothPaths(() => pixelate(src, w, h, s, {}));
         expect(countDiffs(a, b), `${w}x${h} severity ${s}`).toBe(0);
         expect(a.some((v, i) => v !== src[i])).toBe(true);
       }

@@ -656,4 +656,118 @@
       (br_if $yl (i32.lt_u (local.get $y) (local.get $h)))))
   )
 
+
+  ;; Pillow's BOX resize, horizontal pass (ImagingResampleHorizontal_8bpc with box weights): for each of `h` rows of
+  ;; `w` RGB pixels at `src`, output pixel x of `n` sums the counts[x] pixels from starts[x] per channel and stores
+  ;; clip8((2^21 + sum·k[x]) >> 22) into `dst` (rows of n RGB pixels). starts, counts, k: n int32 each at `tab`.
+  (func (export "boxH") (param $src i32) (param $w i32) (param $h i32) (param $dst i32) (param $n i32) (param $tab i32)
+    (local $y i32) (local $x i32) (local $p i32) (local $e i32) (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $k i32) (local $row i32) (local $o i32) (local $t i32)
+    (local.set $o (local.get $dst))
+    (local.set $y (i32.const 0))
+    (block $yd (br_if $yd (i32.eqz (local.get $h))) (loop $yl
+      (local.set $row (i32.add (local.get $src) (i32.mul (local.get $y) (i32.mul (local.get $w) (i32.const 3)))))
+      (local.set $x (i32.const 0))
+      (loop $xl
+        (local.set $t (i32.add (local.get $tab) (i32.shl (local.get $x) (i32.const 2))))
+        (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (local.get $t)) (i32.const 3))))
+        (local.set $e (i32.add (local.get $p) (i32.mul (i32.load (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 2)))) (i32.const 3))))
+        (local.set $k (i32.load (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 3)))))
+        (local.set $s0 (i32.const 0)) (local.set $s1 (i32.const 0)) (local.set $s2 (i32.const 0))
+        (block $pd (br_if $pd (i32.ge_u (local.get $p) (local.get $e))) (loop $pl
+          (local.set $s0 (i32.add (local.get $s0) (i32.load8_u (local.get $p))))
+          (local.set $s1 (i32.add (local.get $s1) (i32.load8_u offset=1 (local.get $p))))
+          (local.set $s2 (i32.add (local.get $s2) (i32.load8_u offset=2 (local.get $p))))
+          (local.set $p (i32.add (local.get $p) (i32.const 3)))
+          (br_if $pl (i32.lt_u (local.get $p) (local.get $e)))))
+        (i32.store8 offset=0 (local.get $o) (call $clip8 (i32.add (i32.const 2097152) (i32.mul (local.get $s0) (local.get $k)))))
+        (i32.store8 offset=1 (local.get $o) (call $clip8 (i32.add (i32.const 2097152) (i32.mul (local.get $s1) (local.get $k)))))
+        (i32.store8 offset=2 (local.get $o) (call $clip8 (i32.add (i32.const 2097152) (i32.mul (local.get $s2) (local.get $k)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 3)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br_if $xl (i32.lt_u (local.get $x) (local.get $n))))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $yl (i32.lt_u (local.get $y) (local.get $h)))))
+  )
+
+  ;; Pillow's clip8: an arithmetic shift by 22, clamped to 0…255.
+  (func $clip8 (param $v i32) (result i32)
+    (local.set $v (i32.shr_s (local.get $v) (i32.const 22)))
+    (select (i32.const 0) (select (i32.const 255) (local.get $v) (i32.gt_s (local.get $v) (i32.const 255))) (i32.lt_s (local.get $v) (i32.const 0)))
+  )
+
+  ;; Pillow's BOX resize, vertical pass: output row y of `n` sums the counts[y] rows (of `len` bytes, row stride `len`)
+  ;; from starts[y] and stores clip8((2^21 + sum·k[y]) >> 22) (saturated) into `dst` (rows of `len` bytes).
+  (func (export "boxV") (param $src i32) (param $len i32) (param $dst i32) (param $n i32) (param $tab i32)
+    (local $y i32) (local $i i32) (local $end i32) (local $r i32) (local $c i32) (local $k i32) (local $kv v128) (local $q i32) (local $o i32) (local $t i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $v v128) (local $s i32) (local $m i32)
+    (local.set $end (i32.and (local.get $len) (i32.const -16)))
+    (local.set $y (i32.const 0))
+    (block $yd (br_if $yd (i32.eqz (local.get $n))) (loop $yl
+      (local.set $t (i32.add (local.get $tab) (i32.shl (local.get $y) (i32.const 2))))
+      (local.set $r (i32.add (local.get $src) (i32.mul (i32.load (local.get $t)) (local.get $len))))
+      (local.set $c (i32.load (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 2)))))
+      (local.set $k (i32.load (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 3)))))
+      (local.set $kv (i32x4.splat (local.get $k)))
+      (local.set $o (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $len))))
+      (local.set $i (i32.const 0))
+      (block $vd (br_if $vd (i32.ge_u (local.get $i) (local.get $end))) (loop $vl
+        (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0)) (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $q (i32.add (local.get $r) (local.get $i)))
+        (local.set $s (i32.const 0))
+        (block $sd (br_if $sd (i32.ge_u (local.get $s) (local.get $c))) (loop $sl
+          (local.set $v (v128.load (local.get $q)))
+          (local.set $a0 (i32x4.add (local.get $a0) (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v)))))
+          (local.set $a1 (i32x4.add (local.get $a1) (i32x4.extend_high_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v)))))
+          (local.set $a2 (i32x4.add (local.get $a2) (i32x4.extend_low_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v)))))
+          (local.set $a3 (i32x4.add (local.get $a3) (i32x4.extend_high_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v)))))
+          (local.set $q (i32.add (local.get $q) (local.get $len)))
+          (local.set $s (i32.add (local.get $s) (i32.const 1)))
+          (br_if $sl (i32.lt_u (local.get $s) (local.get $c)))))
+        (v128.store (i32.add (local.get $o) (local.get $i)) (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (v128.const i32x4 2097152 2097152 2097152 2097152) (i32x4.mul (local.get $a0) (local.get $kv))) (i32.const 22)) (i32x4.shr_s (i32x4.add (v128.const i32x4 2097152 2097152 2097152 2097152) (i32x4.mul (local.get $a1) (local.get $kv))) (i32.const 22))) (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (v128.const i32x4 2097152 2097152 2097152 2097152) (i32x4.mul (local.get $a2) (local.get $kv))) (i32.const 22)) (i32x4.shr_s (i32x4.add (v128.const i32x4 2097152 2097152 2097152 2097152) (i32x4.mul (local.get $a3) (local.get $kv))) (i32.const 22)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br_if $vl (i32.lt_u (local.get $i) (local.get $end)))))
+      (block $td (br_if $td (i32.ge_u (local.get $i) (local.get $len))) (loop $tl
+        (local.set $q (i32.add (local.get $r) (local.get $i)))
+        (local.set $s (i32.const 0))
+        (local.set $m (i32.const 0))
+        (block $sd1 (br_if $sd1 (i32.ge_u (local.get $m) (local.get $c))) (loop $sl1
+          (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $q))))
+          (local.set $q (i32.add (local.get $q) (local.get $len)))
+          (local.set $m (i32.add (local.get $m) (i32.const 1)))
+          (br_if $sl1 (i32.lt_u (local.get $m) (local.get $c)))))
+        (i32.store8 (i32.add (local.get $o) (local.get $i)) (call $clip8 (i32.add (i32.const 2097152) (i32.mul (local.get $s) (local.get $k)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $tl (i32.lt_u (local.get $i) (local.get $len)))))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $yl (i32.lt_u (local.get $y) (local.get $n)))))
+  )
+
+  ;; Pillow's NEAREST resize of packed RGB (sw × sh) to w × h with the source indices xi (w int32) and yi (h int32) at
+  ;; `tab`; an output row whose source row equals the previous one is copied.
+  (func (export "nearestRgb") (param $src i32) (param $sw i32) (param $dst i32) (param $w i32) (param $h i32) (param $tab i32)
+    (local $y i32) (local $x i32) (local $row i32) (local $o i32) (local $sy i32) (local $prev i32) (local $p i32) (local $rowLen i32) (local $yt i32)
+    (local.set $rowLen (i32.mul (local.get $w) (i32.const 3)))
+    (local.set $yt (i32.add (local.get $tab) (i32.shl (local.get $w) (i32.const 2))))
+    (local.set $prev (i32.const -1))
+    (local.set $y (i32.const 0))
+    (block $yd (br_if $yd (i32.eqz (local.get $h))) (loop $yl
+      (local.set $o (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $rowLen))))
+      (local.set $sy (i32.load (i32.add (local.get $yt) (i32.shl (local.get $y) (i32.const 2)))))
+      (if (i32.eq (local.get $sy) (local.get $prev))
+        (then (memory.copy (local.get $o) (i32.sub (local.get $o) (local.get $rowLen)) (local.get $rowLen)))
+        (else
+          (local.set $row (i32.add (local.get $src) (i32.mul (i32.mul (local.get $sy) (local.get $sw)) (i32.const 3))))
+          (local.set $x (i32.const 0))
+          (block $xd (br_if $xd (i32.eqz (local.get $w))) (loop $xl
+            (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (i32.add (local.get $tab) (i32.shl (local.get $x) (i32.const 2)))) (i32.const 3))))
+            (i32.store16 (local.get $o) (i32.load16_u (local.get $p)))
+            (i32.store8 offset=2 (local.get $o) (i32.load8_u offset=2 (local.get $p)))
+            (local.set $o (i32.add (local.get $o) (i32.const 3)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br_if $xl (i32.lt_u (local.get $x) (local.get $w)))))))
+      (local.set $prev (local.get $sy))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br_if $yl (i32.lt_u (local.get $y) (local.get $h)))))
+  )
+
 )
