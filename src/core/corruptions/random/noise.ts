@@ -4,12 +4,14 @@
  */
 import * as rng from '../rng/numpy-random';
 import type { RandomState } from '../rng/numpy-random';
+import * as simd from '../simd/kernels';
 
 // Module-local copies: test and bench transforms turn imported bindings into getter calls, which would sit in the
 // per-value loops.
 const polarFactor = rng.polarFactor;
 const polarFactorFast = rng.polarFactorFast;
 const poissonPlan = rng.poissonPlan;
+const simdKernels = simd.simdKernels;
 
 export const GAUSSIAN_NOISE_SIGMA = [0.08, 0.12, 0.18, 0.26, 0.38];
 export const SHOT_NOISE_PHOTONS = [60, 25, 12, 5, 3];
@@ -51,6 +53,8 @@ function byteOrNearCut(v: number, t: number): number {
  * replay, and the generator is left in the state a `normal(size=n)` call leaves it in.
  */
 function normalNoise(rgb: Uint8Array, sigma: number, speckle: boolean, rs: RandomState): Uint8Array {
+  const k = simdKernels();
+  if (k) return normalNoiseSimd(k, rgb, sigma, speckle, rs);
   const n = rgb.length;
   const out = new Uint8Array(n);
   // m·(σ·g) per value: m = 1, or x (speckle). numpy adds 0.0 + σ·g first; that only turns −0 into +0, which
@@ -87,6 +91,59 @@ function normalNoise(rgb: Uint8Array, sigma: number, speckle: boolean, rs: Rando
   }
   if (i < n) out[i] = unitToByte(UNIT[rgb[i]] + mul[rgb[i]] * (sigma * rs.gauss()));
   return out;
+}
+
+/** Polar pairs per round of `normalNoiseSimd` (its buffers stay in cache). */
+const CHUNK = 4096;
+
+/**
+ * `normalNoise` with the per-pair arithmetic in the WebAssembly SIMD kernel `normalNoise`: the polar draws are made
+ * here in order, a chunk at a time; the kernel computes the bytes with its own fast log and flags the pairs near a
+ * cut, which are recomputed here with numpy's exact factor. Same bytes, same generator state afterwards.
+ */
+function normalNoiseSimd(k: simd.SimdKernels, rgb: Uint8Array, sigma: number, speckle: boolean, rs: RandomState): Uint8Array {
+  const n = rgb.length;
+  const mul = speckle ? UNIT : ONES;
+  const lay = new simd.Layout();
+  const rgbAt = lay.alloc(n + 4);
+  const outAt = lay.alloc(n + 4);
+  const x1At = lay.alloc(8 * CHUNK);
+  const x2At = lay.alloc(8 * CHUNK);
+  const r2At = lay.alloc(8 * CHUNK);
+  const flagAt = lay.alloc(CHUNK);
+  k.reserve(lay.top);
+  const { u8, f64 } = k;
+  u8.set(rgb, rgbAt);
+  let i = 0;
+  if (n > 0 && rs.hasCachedGauss()) {
+    u8[outAt] = unitToByte(UNIT[rgb[0]] + mul[rgb[0]] * (sigma * rs.gauss()));
+    i = 1;
+  }
+  const X1 = x1At >> 3;
+  const X2 = x2At >> 3;
+  const R2 = r2At >> 3;
+  while (i + 1 < n) {
+    const m = Math.min(CHUNK, (n - i) >> 1);
+    for (let q = 0; q < m; q++) {
+      f64[R2 + q] = rs.polarDraw();
+      f64[X1 + q] = rs.polarX1;
+      f64[X2 + q] = rs.polarX2;
+    }
+    const even = m & ~1;
+    k.normalNoise(even, x1At, x2At, r2At, rgbAt + i, outAt + i, flagAt, sigma, speckle ? 1 : 0, CUT_MARGIN);
+    for (let q = 0; q < m; q++) {
+      if (q < even && u8[flagAt + q] === 0) continue;
+      // Flagged (or the odd last pair of the chunk): numpy's exact factor.
+      const f = polarFactor(f64[R2 + q]);
+      const pa = rgb[i + 2 * q];
+      const pb = rgb[i + 2 * q + 1];
+      u8[outAt + i + 2 * q] = unitToByte(UNIT[pa] + mul[pa] * (sigma * (f * f64[X2 + q])));
+      u8[outAt + i + 2 * q + 1] = unitToByte(UNIT[pb] + mul[pb] * (sigma * (f * f64[X1 + q])));
+    }
+    i += 2 * m;
+  }
+  if (i < n) u8[outAt + i] = unitToByte(UNIT[rgb[i]] + mul[rgb[i]] * (sigma * rs.gauss()));
+  return u8.slice(outAt, outAt + n);
 }
 
 /** gaussian_noise: `clip(x + normal(size=x.shape, scale=σ))`, one normal per value in C order. */

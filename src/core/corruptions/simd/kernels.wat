@@ -913,4 +913,74 @@
       (br_if $yl (i32.lt_u (local.get $y) (local.get $h)))))
   )
 
+
+  ;; log(x) of positive normal float64 lanes with relative error ≲ 1e-15 (not correctly rounded): x = 2^e·m, m in [√½, √2),
+  ;; log x = e·ln 2 + 2·atanh(s), s = (m − 1)/(m + 1), |s| < 0.1716, atanh by its series to s¹⁹ (truncation < 1e-16).
+  (func $log2x (param $x v128) (result v128)
+    (local $e v128) (local $m v128) (local $big v128) (local $s v128) (local $z v128) (local $q v128)
+    (local.set $e (i64x2.sub (i64x2.shr_u (local.get $x) (i32.const 52)) (v128.const i64x2 1023 1023)))
+    (local.set $m (v128.or (v128.and (local.get $x) (v128.const i64x2 0x000fffffffffffff 0x000fffffffffffff)) (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000)))
+    (local.set $big (f64x2.gt (local.get $m) (f64x2.splat (f64.const 0x1.6a09e667f3bcdp+0))))
+    (local.set $m (v128.bitselect (f64x2.mul (local.get $m) (f64x2.splat (f64.const 0.5))) (local.get $m) (local.get $big)))
+    (local.set $e (i64x2.sub (local.get $e) (local.get $big)))
+    (local.set $s (f64x2.div (f64x2.sub (local.get $m) (f64x2.splat (f64.const 1))) (f64x2.add (local.get $m) (f64x2.splat (f64.const 1)))))
+    (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+    (local.set $q (f64x2.splat (f64.const 0.05263157894736842)))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.058823529411764705))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.06666666666666667))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.07692307692307693))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.09090909090909091))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.1111111111111111))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.14285714285714285))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.2))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 0.3333333333333333))))
+    (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $z)) (f64x2.splat (f64.const 1.0))))
+    (f64x2.add
+      (f64x2.mul (f64x2.convert_low_i32x4_s (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $e) (local.get $e))) (f64x2.splat (f64.const 0.6931471805599453)))
+      (f64x2.mul (f64x2.mul (local.get $s) (f64x2.splat (f64.const 2))) (local.get $q)))
+  )
+
+  ;; The byte stage of gaussian_noise / speckle_noise for `n2` (even) polar pairs: pair k = (x1[k], x2[k], r2[k]) gives
+  ;; f = sqrt(−2·log(r2)/r2) (the fast log above) and the values 2k, 2k+1 of `rgb` become
+  ;; v = x + m·(σ·(f·x2)) and x + m·(σ·(f·x1)) with x = byte/255, m = 1 or x (`speckle` ≠ 0), stored as
+  ;; clamp(trunc(v·255), 0, 255). flag[k] = 1 when a value with m ≠ 0 has v·255 within `margin` of an integer (the caller
+  ;; recomputes that pair with numpy's exact log), else 0.
+  (func (export "normalNoise") (param $n2 i32) (param $x1 i32) (param $x2 i32) (param $r2 i32) (param $rgb i32) (param $out i32) (param $flag i32) (param $sigma f64) (param $speckle i32) (param $margin f64)
+    (local $k i32) (local $o8 i32) (local $f v128) (local $r v128) (local $a v128) (local $b v128) (local $ma v128) (local $mb v128) (local $sig v128)
+    (local $ta v128) (local $tb v128) (local $na v128) (local $nb v128) (local $ia v128) (local $ib v128) (local $spk v128) (local $lo v128) (local $hi v128) (local $fl v128) (local $px i32)
+    (local.set $sig (f64x2.splat (local.get $sigma)))
+    (local.set $spk (i64x2.splat (i64.extend_i32_u (i32.ne (local.get $speckle) (i32.const 0)))))
+    (local.set $spk (i64x2.sub (v128.const i64x2 0 0) (local.get $spk)))
+    (local.set $lo (f64x2.splat (local.get $margin)))
+    (local.set $hi (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $lo)))
+    (local.set $k (i32.const 0))
+    (block $done (br_if $done (i32.lt_u (local.get $n2) (i32.const 2))) (loop $l
+      (local.set $o8 (i32.shl (local.get $k) (i32.const 3)))
+      (local.set $r (v128.load (i32.add (local.get $r2) (local.get $o8))))
+      (local.set $f (f64x2.sqrt (f64x2.div (f64x2.mul (f64x2.splat (f64.const -2)) (call $log2x (local.get $r))) (local.get $r))))
+      ;; pixels 2k, 2k+1, 2k+2, 2k+3: a = (p[2k], p[2k+2]), b = (p[2k+1], p[2k+3])
+      (local.set $px (i32.load (i32.add (local.get $rgb) (i32.shl (local.get $k) (i32.const 1)))))
+      (local.set $a (f64x2.div (f64x2.replace_lane 1 (f64x2.splat (f64.convert_i32_u (i32.and (local.get $px) (i32.const 255)))) (f64.convert_i32_u (i32.and (i32.shr_u (local.get $px) (i32.const 16)) (i32.const 255)))) (f64x2.splat (f64.const 255))))
+      (local.set $b (f64x2.div (f64x2.replace_lane 1 (f64x2.splat (f64.convert_i32_u (i32.and (i32.shr_u (local.get $px) (i32.const 8)) (i32.const 255)))) (f64.convert_i32_u (i32.shr_u (local.get $px) (i32.const 24)))) (f64x2.splat (f64.const 255))))
+      (local.set $ma (v128.bitselect (local.get $a) (f64x2.splat (f64.const 1)) (local.get $spk)))
+      (local.set $mb (v128.bitselect (local.get $b) (f64x2.splat (f64.const 1)) (local.get $spk)))
+      (local.set $ta (f64x2.mul (f64x2.add (local.get $a) (f64x2.mul (local.get $ma) (f64x2.mul (local.get $sig) (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $x2) (local.get $o8))))))) (f64x2.splat (f64.const 255))))
+      (local.set $tb (f64x2.mul (f64x2.add (local.get $b) (f64x2.mul (local.get $mb) (f64x2.mul (local.get $sig) (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $x1) (local.get $o8))))))) (f64x2.splat (f64.const 255))))
+      ;; near a cut: frac(t) < margin or > 1 − margin, for values whose m is not 0
+      (local.set $na (f64x2.sub (local.get $ta) (f64x2.floor (local.get $ta))))
+      (local.set $nb (f64x2.sub (local.get $tb) (f64x2.floor (local.get $tb))))
+      (local.set $fl (v128.or
+        (v128.and (v128.or (f64x2.lt (local.get $na) (local.get $lo)) (f64x2.gt (local.get $na) (local.get $hi))) (f64x2.ne (local.get $ma) (f64x2.splat (f64.const 0))))
+        (v128.and (v128.or (f64x2.lt (local.get $nb) (local.get $lo)) (f64x2.gt (local.get $nb) (local.get $hi))) (f64x2.ne (local.get $mb) (f64x2.splat (f64.const 0))))))
+      (i32.store8 (i32.add (local.get $flag) (local.get $k)) (i32.wrap_i64 (i64x2.extract_lane 0 (local.get $fl))))
+      (i32.store8 offset=1 (i32.add (local.get $flag) (local.get $k)) (i32.wrap_i64 (i64x2.extract_lane 1 (local.get $fl))))
+      ;; bytes: clamp(trunc(t), 0, 255) = np.uint8(np.clip(v, 0, 1)·255)
+      (local.set $ia (i32x4.min_s (i32x4.max_s (i32x4.trunc_sat_f64x2_s_zero (local.get $ta)) (v128.const i32x4 0 0 0 0)) (v128.const i32x4 255 255 255 255)))
+      (local.set $ib (i32x4.min_s (i32x4.max_s (i32x4.trunc_sat_f64x2_s_zero (local.get $tb)) (v128.const i32x4 0 0 0 0)) (v128.const i32x4 255 255 255 255)))
+      (local.set $ia (i8x16.shuffle 0 16 4 20 0 0 0 0 0 0 0 0 0 0 0 0 (local.get $ia) (local.get $ib)))
+      (v128.store32_lane 0 (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 1))) (local.get $ia))
+      (local.set $k (i32.add (local.get $k) (i32.const 2)))
+      (br_if $l (i32.lt_u (i32.add (local.get $k) (i32.const 1)) (local.get $n2)))))
+  )
+
 )
