@@ -190,41 +190,48 @@ function neighbours3(w: number, h: number): { up: Int32Array; down: Int32Array; 
   return { up, down, left, right };
 }
 
-/** `cv2.blur(src, (3, 3))` on float32: 3×3 sums in float64 (row by row), ×(1/9), stored as float32 (BORDER_REFLECT_101). */
-export function boxBlur3F32(src: Float32Array, w: number, h: number): Float32Array {
-  const out = new Float32Array(w * h);
-  const scale = 1 / 9;
-  const { up, down, left, right } = neighbours3(w, h);
+/** The three-tap row sums `(src[x − 1] + src[x]) + src[x + 1]` (BORDER_REFLECT_101 columns) of every row. */
+function rowSums3<T extends Float32Array | Float64Array | Int32Array>(src: ArrayLike<number>, w: number, h: number, out: T): T {
   for (let y = 0; y < h; y++) {
-    const r0 = up[y];
-    const r1 = y * w;
-    const r2 = down[y];
-    for (let x = 0; x < w; x++) {
-      const xm = left[x];
-      const xp = right[x];
-      let s = 0;
-      s += src[r0 + xm] + src[r0 + x] + src[r0 + xp];
-      s += src[r1 + xm] + src[r1 + x] + src[r1 + xp];
-      s += src[r2 + xm] + src[r2 + x] + src[r2 + xp];
-      out[r1 + x] = s * scale;
+    const o = y * w;
+    if (w === 1) {
+      out[o] = src[o] + src[o] + src[o];
+      continue;
     }
+    out[o] = src[o + 1] + src[o] + src[o + 1];
+    for (let x = 1; x < w - 1; x++) out[o + x] = src[o + x - 1] + src[o + x] + src[o + x + 1];
+    out[o + w - 1] = src[o + w - 2] + src[o + w - 1] + src[o + w - 2];
   }
   return out;
 }
 
-/** `cv2.blur(src, (3, 3))` on uint8: the rounded mean of the 3×3 window (BORDER_REFLECT_101). */
+/**
+ * `cv2.blur(src, (3, 3))` on float32: in float64, the three row sums `(a + b) + c` added top to bottom, ×(1/9), stored
+ * as float32 (BORDER_REFLECT_101). Each row's sums are computed once and shared by the three output rows.
+ */
+export function boxBlur3F32(src: Float32Array, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  const scale = 1 / 9;
+  const rows = rowSums3(src, w, h, new Float64Array(w * h));
+  for (let y = 0; y < h; y++) {
+    const r0 = reflect101(y - 1, h) * w;
+    const r1 = y * w;
+    const r2 = reflect101(y + 1, h) * w;
+    for (let x = 0; x < w; x++) out[r1 + x] = (rows[r0 + x] + rows[r1 + x] + rows[r2 + x]) * scale;
+  }
+  return out;
+}
+
+/** `cv2.blur(src, (3, 3))` on uint8: the rounded mean of the 3×3 window (BORDER_REFLECT_101), via exact integer row sums. */
 export function boxBlur3U8(src: Uint8Array, w: number, h: number): Uint8Array {
   const out = new Uint8Array(w * h);
-  const { up, down, left, right } = neighbours3(w, h);
+  const rows = rowSums3(src, w, h, new Int32Array(w * h));
   for (let y = 0; y < h; y++) {
-    const r0 = up[y];
+    const r0 = reflect101(y - 1, h) * w;
     const r1 = y * w;
-    const r2 = down[y];
+    const r2 = reflect101(y + 1, h) * w;
     for (let x = 0; x < w; x++) {
-      const xm = left[x];
-      const xp = right[x];
-      const s =
-        src[r0 + xm] + src[r0 + x] + src[r0 + xp] + src[r1 + xm] + src[r1 + x] + src[r1 + xp] + src[r2 + xm] + src[r2 + x] + src[r2 + xp];
+      const s = rows[r0 + x] + rows[r1 + x] + rows[r2 + x];
       out[r1 + x] = ((s + 4) * 932068) >>> 23; // OpenCV's fixed-point division by 9 (= round(s/9))
     }
   }

@@ -6,7 +6,8 @@
  *
  * One module instance per thread (each worker has its own), with one growable memory: a caller lays out its planes
  * with a `Layout` for the duration of one synchronous call and copies its result out before returning, so calls never
- * see each other's data.
+ * see each other's data. The module is compiled synchronously; Chrome refuses that for modules over 4 KB on the main
+ * thread (the app corrupts images in workers), and the JavaScript fallback takes over there.
  */
 
 export interface SimdKernels {
