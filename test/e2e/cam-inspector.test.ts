@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { waitForDone, downloadFrom, type AppSession } from '../support/browser';
 import { useApp } from '../support/use-app';
@@ -104,12 +104,16 @@ describeFixtures('Grad-CAM inspector', () => {
   }
 
   it('renders the clean + severity grid with markers that match the predictions; Score-CAM and Eigen-CAM export', async () => {
+    const newtOnly = new TempDataset('imagenet-val-sample');
+    newtOnly.copyFile(fixture('imagenet-val-sample', 'n01630670', 'n01630670_common_newt.JPEG'), 'n01630670/n01630670_common_newt.JPEG');
+    onTestFinished(() => newtOnly.dispose());
     await app.page.reload();
     const { predictions } = await runAndExport(app.page, {
       model: fixture('models', 'mobilenetv2-12-int8.gradcam.onnx'),
       labels: fixture('labels', 'imagenet_class_index.json'),
       dataset: fixture('imagenet-c-mini', 'glass_blur'),
-      clean: fixture('imagenet-val-sample'),
+      // The clean original of the inspected image (its class folder is enough).
+      clean: newtOnly.root,
       backend: 'wasm',
     });
     const byPath = new Map(predictions.map((p) => [p.path, p]));
