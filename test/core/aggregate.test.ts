@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { aggregate, isTop1Error, type ImagePrediction } from '../../src/core/aggregate';
 import { computeMetrics } from '../../src/core/metrics';
+import { referenceImagePredictions } from '../support/reference-predictions';
 import { describeFixtures, fixture } from '../support/fixtures';
 
 const pred = (
@@ -107,33 +108,11 @@ describe('aggregate', () => {
   });
 });
 
-interface RefLine {
-  path: string;
-  label: number;
-  top5: number[];
-  logits_top5: number[];
-}
 
 describeFixtures('aggregate of the reference predictions reproduces the reference summary', () => {
   for (const model of ['mobilenetv2-12-int8', 'squeezenet1.1-caffe2-fp32']) {
     it(model, () => {
-      const lines = readFileSync(fixture('reference', `${model}-predictions.jsonl`), 'utf8').split('\n').filter(Boolean);
-      const preds: ImagePrediction[] = lines.map((l) => {
-        const r = JSON.parse(l) as RefLine;
-        const parts = r.path.split('/');
-        const mini = parts[0] === 'imagenet-c-mini';
-        const cls = parts[parts.length - 2];
-        const stem = parts[parts.length - 1].replace(/\.[^.]+$/, '');
-        return {
-          path: r.path,
-          corruption: mini ? parts[1] : null,
-          severity: mini ? Number(parts[2]) : null,
-          label: r.label,
-          identity: `${cls}/${stem}`,
-          top: r.top5,
-          topLogits: r.logits_top5,
-        };
-      });
+      const preds: ImagePrediction[] = referenceImagePredictions(model);
       const agg = aggregate(preds);
       const summary = JSON.parse(readFileSync(fixture('reference', `${model}-summary.json`), 'utf8'));
       for (const [name, entry] of Object.entries(summary['imagenet-c-mini'] as Record<string, Record<string, { n: number; top1_errors: number }>>)) {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { decodePngBytes } from '../../support/png';
 import { fixture } from '../../support/fixtures';
+import { ssim as coreSsim } from '../../../src/core/ssim';
 
 export const REF = (...p: string[]) => fixture('corruption-reference', ...p);
 
@@ -55,81 +56,9 @@ export function loadCleans(): Clean[] {
   return cleanCache;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// SSIM (scikit-image 0.19 structural_similarity, gaussian_weights=True, σ 1.5, truncate 3.5, reflect borders)
-
-const SSIM_RADIUS = 5;
-const SSIM_TAPS = (() => {
-  const t: number[] = [];
-  for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) t.push(Math.exp((-0.5 / (1.5 * 1.5)) * (k * k)));
-  const s = t.reduce((a, b) => a + b, 0);
-  return t.map((v) => v / s);
-})();
-
-function reflectIdx(i: number, n: number): number {
-  if (i < 0) return -i - 1;
-  if (i >= n) return 2 * n - 1 - i;
-  return i;
-}
-
-/** Separable Gaussian (rows then columns) of an h×w plane with scipy 'reflect' borders. */
-function blurPlane(src: Float64Array, h: number, w: number): Float64Array {
-  const tmp = new Float64Array(h * w);
-  const out = new Float64Array(h * w);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += src[reflectIdx(y + k, h) * w + x] * SSIM_TAPS[k + SSIM_RADIUS];
-      tmp[y * w + x] = s;
-    }
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let k = -SSIM_RADIUS; k <= SSIM_RADIUS; k++) s += tmp[y * w + reflectIdx(x + k, w)] * SSIM_TAPS[k + SSIM_RADIUS];
-      out[y * w + x] = s;
-    }
-  return out;
-}
-
+/** Mean SSIM over R, G, B of two packed RGB images: the app's implementation (scikit-image's, SPEC.md §5). */
 export function ssim(a: Uint8Array, b: Uint8Array, w: number, h: number): number {
-  const C1 = (0.01 * 255) ** 2;
-  const C2 = (0.03 * 255) ** 2;
-  const n = w * h;
-  let total = 0;
-  for (let c = 0; c < 3; c++) {
-    const X = new Float64Array(n);
-    const Y = new Float64Array(n);
-    const XX = new Float64Array(n);
-    const YY = new Float64Array(n);
-    const XY = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = a[3 * i + c];
-      const y = b[3 * i + c];
-      X[i] = x;
-      Y[i] = y;
-      XX[i] = x * x;
-      YY[i] = y * y;
-      XY[i] = x * y;
-    }
-    const ux = blurPlane(X, h, w);
-    const uy = blurPlane(Y, h, w);
-    const uxx = blurPlane(XX, h, w);
-    const uyy = blurPlane(YY, h, w);
-    const uxy = blurPlane(XY, h, w);
-    let s = 0;
-    let cnt = 0;
-    for (let y = SSIM_RADIUS; y < h - SSIM_RADIUS; y++)
-      for (let x = SSIM_RADIUS; x < w - SSIM_RADIUS; x++) {
-        const i = y * w + x;
-        const vx = uxx[i] - ux[i] * ux[i];
-        const vy = uyy[i] - uy[i] * uy[i];
-        const vxy = uxy[i] - ux[i] * uy[i];
-        s += ((2 * ux[i] * uy[i] + C1) * (2 * vxy + C2)) / ((ux[i] * ux[i] + uy[i] * uy[i] + C1) * (vx + vy + C2));
-        cnt++;
-      }
-    total += s / cnt;
-  }
-  return total / 3;
+  return coreSsim({ width: w, height: h, data: a, channels: 3 }, { width: w, height: h, data: b, channels: 3 }, { mode: 'rgb' });
 }
 
 export interface ImageStats {
