@@ -146,7 +146,8 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
     model: { ...first.model, card: { ...first.model.card } },
     backend: first.backend,
     labels: { ...first.labels },
-    dataset: { ...first.dataset, images: sum((d) => d.dataset.images), ignoredFiles: sum((d) => d.dataset.ignoredFiles) },
+    // Shards may overlap: the merged dataset is the distinct images evaluated (or unreadable), not the shards' sum.
+    dataset: { ...first.dataset, images: evaluated + unreadable.length, ignoredFiles: Math.max(...docs.map((d) => d.dataset.ignoredFiles)) },
     preprocessing: { ...first.preprocessing, mean: [...first.preprocessing.mean], std: [...first.preprocessing.std] },
     corruptions,
     clean,
