@@ -427,6 +427,19 @@ function u16(d: Uint8Array, p: number): number {
  * Decodes a baseline (or extended sequential, 8-bit, Huffman) JPEG to packed RGB with libjpeg-turbo 2.1.5's
  * default settings (islow IDCT, fancy upsampling), i.e. what Pillow 9.4 returns for `Image.open(f).convert('RGB')`.
  */
+/** libjpeg's YCbCr → RGB (jdcolor.c tables) of the first `n` samples of three planes into packed RGB `out`. */
+export function yccToRgb(p0: Uint8Array, p1: Uint8Array, p2: Uint8Array, n: number, out: Uint8Array): void {
+  const { crR, cbB, crG, cbG } = YCC_RGB;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const y = p0[i];
+    const cb = p1[i];
+    const cr = p2[i];
+    out[j] = clamp255(y + crR[cr]);
+    out[j + 1] = clamp255(y + ((cbG[cb] + crG[cr]) >> 16));
+    out[j + 2] = clamp255(y + cbB[cb]);
+  }
+}
+
 export function decodeJpeg(bytes: Uint8Array): DecodedJpeg {
   const d = bytes;
   if (d.length < 4 || d[0] !== 0xff || d[1] !== 0xd8) throw new Error('JPEG: missing SOI marker');
@@ -606,15 +619,7 @@ export function decodeJpeg(bytes: Uint8Array): DecodedJpeg {
     }
     return { width, height, data: out };
   }
-  const { crR, cbB, crG, cbG } = YCC_RGB;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const y = p0[i];
-    const cb = p1[i];
-    const cr = p2[i];
-    out[j] = clamp255(y + crR[cr]);
-    out[j + 1] = clamp255(y + ((cbG[cb] + crG[cr]) >> 16));
-    out[j + 2] = clamp255(y + cbB[cb]);
-  }
+  yccToRgb(p0, p1, p2, n, out);
   return { width, height, data: out };
 }
 

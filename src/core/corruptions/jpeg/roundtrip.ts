@@ -14,7 +14,7 @@ import { Layout, type SimdKernels, simdKernels } from '../simd/kernels';
 
 // Module-local copies: test and bench transforms turn imported bindings into getter calls, which would sit in the
 // per-value loops.
-const { clamp255, idctIslow, upsample, YCC_RGB } = decode;
+const { idctIslow, upsample, yccToRgb } = decode;
 const { componentPlane, divisorsFor, fdctIslow, rgbToYcc } = encode;
 
 /** Per quality: the luminance and chrominance quantisers with their reciprocal divisors. */
@@ -128,15 +128,6 @@ export function jpegRoundTrip420(rgb: Uint8Array, width: number, height: number,
   }
   const n = width * height;
   const out = new Uint8Array(n * 3);
-  const [p0, p1, p2] = full;
-  const { crR, cbB, crG, cbG } = YCC_RGB;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const y = p0[i];
-    const cb = p1[i];
-    const cr = p2[i];
-    out[j] = clamp255(y + crR[cr]);
-    out[j + 1] = clamp255(y + ((cbG[cb] + crG[cr]) >> 16));
-    out[j + 2] = clamp255(y + cbB[cb]);
-  }
+  yccToRgb(full[0], full[1], full[2], n, out);
   return out;
 }
