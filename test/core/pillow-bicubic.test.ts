@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BICUBIC, resizeAndCenterCrop, resizePillow, type RgbImage } from '../../src/core/pillow-resize';
+import { resizeReferenceImage, type ResizeReferenceImage } from '../support/synthetic-image';
 
 // Pillow 9.4 BICUBIC and torchvision's Resize(…, interpolation=3) + CenterCrop on PIL images; made by
 // test/data/small/make-bicubic-reference.py (image generators shared with make-resize-reference.py).
-interface RefImage { gen: 'stored' | 'hash' | 'pattern'; width: number; height: number; sha256: string; data?: string; seed?: number; grey?: boolean }
+interface RefImage extends ResizeReferenceImage { sha256: string }
 interface RefCase { kind: 'resize' | 'protocol'; image: string; sha256: string; full?: string; outW?: number; outH?: number; resizeTo?: number; crop?: number }
 const ref: { pillow: string; images: Record<string, RefImage>; cases: RefCase[] } = JSON.parse(
   readFileSync(fileURLToPath(new URL('../data/small/bicubic-reference.json', import.meta.url)), 'utf8'),
@@ -14,38 +15,7 @@ const ref: { pillow: string; images: Record<string, RefImage>; cases: RefCase[] 
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function makeImage(spec: RefImage): RgbImage {
-  const { width: w, height: h } = spec;
-  let data: Uint8Array;
-  if (spec.gen === 'stored') {
-    data = new Uint8Array(Buffer.from(spec.data!, 'base64'));
-  } else if (spec.gen === 'hash') {
-    data = new Uint8Array(w * h * 3);
-    const salt = Math.imul(spec.seed!, 0x85ebca77);
-    if (spec.grey) for (let i = 0; i < w * h; i++) data.fill(fmix32((Math.imul(i, 0x9e3779b1) + salt) >>> 0) >>> 24, i * 3, i * 3 + 3);
-    else for (let i = 0; i < data.length; i++) data[i] = fmix32((Math.imul(i, 0x9e3779b1) + salt) >>> 0) >>> 24;
-  } else {
-    data = new Uint8Array(w * h * 3);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const o = (y * w + x) * 3;
-        data[o] = Math.floor((x * 255) / (w - 1));
-        data[o + 1] = Math.floor((y * 255) / (h - 1));
-        data[o + 2] = (x * 7 + y * 3) % 256;
-      }
-    }
-  }
-  return { width: w, height: h, data, channels: 3 };
-}
+const makeImage = (spec: RefImage): RgbImage => ({ width: spec.width, height: spec.height, data: resizeReferenceImage(spec), channels: 3 });
 
 describe('Pillow-exact BICUBIC', () => {
   const images = Object.fromEntries(Object.entries(ref.images).map(([k, v]) => [k, makeImage(v)]));

@@ -10,16 +10,11 @@ import {
   resizeShorterSideSize,
   type RgbImage,
 } from '../../src/core/pillow-resize';
+import { resizeReferenceImage, type ResizeReferenceImage } from '../support/synthetic-image';
 
 // Reference data from Pillow 9.4.0; see test/data/small/make-resize-reference.py for the format.
-interface RefImage {
-  gen: 'stored' | 'hash' | 'pattern';
-  width: number;
-  height: number;
+interface RefImage extends ResizeReferenceImage {
   sha256: string;
-  data?: string;
-  seed?: number;
-  grey?: boolean;
 }
 interface RefCase {
   kind: 'resize' | 'protocol';
@@ -49,46 +44,12 @@ const ref: RefDoc = JSON.parse(
 const fromB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** MurmurHash3 fmix32, as in the generator. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function makeImage(spec: RefImage): Uint8Array {
-  const { width: w, height: h } = spec;
-  if (spec.gen === 'stored') return fromB64(spec.data!);
-  const out = new Uint8Array(w * h * 3);
-  if (spec.gen === 'hash') {
-    const salt = Math.imul(spec.seed!, 0x85ebca77);
-    if (spec.grey) {
-      for (let i = 0; i < w * h; i++) out.fill(fmix32((Math.imul(i, 0x9e3779b1) + salt) >>> 0) >>> 24, i * 3, i * 3 + 3);
-    } else {
-      for (let i = 0; i < out.length; i++) out[i] = fmix32((Math.imul(i, 0x9e3779b1) + salt) >>> 0) >>> 24;
-    }
-    return out;
-  }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const o = (y * w + x) * 3;
-      out[o] = Math.floor((x * 255) / (w - 1));
-      out[o + 1] = Math.floor((y * 255) / (h - 1));
-      out[o + 2] = (x * 7 + y * 3) % 256;
-    }
-  }
-  return out;
-}
-
 const images = new Map<string, RgbImage>();
 function getImage(name: string): RgbImage {
   let img = images.get(name);
   if (!img) {
     const spec = ref.images[name];
-    img = { width: spec.width, height: spec.height, data: makeImage(spec), channels: 3 };
+    img = { width: spec.width, height: spec.height, data: resizeReferenceImage(spec), channels: 3 };
     images.set(name, img);
   }
   return img;

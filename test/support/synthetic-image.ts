@@ -34,3 +34,36 @@ export function smoothImage(width: number, height: number, channels: number): Ui
   }
   return out;
 }
+
+/** An input image of the Pillow resize references (test/data/small/*-reference.json): stored, hashed or a pattern. */
+export interface ResizeReferenceImage {
+  gen: 'stored' | 'hash' | 'pattern';
+  width: number;
+  height: number;
+  data?: string;
+  seed?: number;
+  grey?: boolean;
+}
+
+/** Packed RGB bytes of a resize-reference image, as make-*-reference.py builds them. */
+export function resizeReferenceImage(spec: ResizeReferenceImage): Uint8Array {
+  const { width: w, height: h } = spec;
+  if (spec.gen === 'stored') return new Uint8Array(Buffer.from(spec.data!, 'base64'));
+  if (spec.gen === 'hash') {
+    if (!spec.grey) return hashImage(w, h, 3, spec.seed!);
+    const grey = hashImage(w, h, 1, spec.seed!);
+    const out = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) out.fill(grey[i], i * 3, i * 3 + 3);
+    return out;
+  }
+  const out = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = (y * w + x) * 3;
+      out[o] = Math.floor((x * 255) / (w - 1));
+      out[o + 1] = Math.floor((y * 255) / (h - 1));
+      out[o + 2] = (x * 7 + y * 3) % 256;
+    }
+  }
+  return out;
+}
