@@ -14,6 +14,8 @@
  *   loop the remaining `(dstW·channels) mod 8` values: `(Σ h·β + 2²¹) >> 22`, saturated. The two differ by one
  *   in rare cases, which is why both are here.
  */
+import { roundHalfEven } from './round-half-even';
+
 export interface Image8Like {
   readonly width: number;
   readonly height: number;
@@ -27,11 +29,6 @@ const f32 = Math.fround;
 function toShort(v: number): number {
   const r = roundHalfEven(v);
   return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
-}
-
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** OpenCV's `interpolateCubic` in float32, quantised to the `short` weights the 8-bit path uses. */

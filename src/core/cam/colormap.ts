@@ -1,3 +1,5 @@
+import { roundHalfEven } from '../round-half-even';
+
 export type CamColormap = 'jet' | 'viridis';
 
 /**
@@ -32,14 +34,6 @@ function jetLut(): Uint8Array {
     }
   }
   return lut;
-}
-
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /** cv2.COLORMAP_VIRIDIS (matplotlib's viridis, OpenCV's 256 float entries ×255 rounded), RGB hex triplets. */

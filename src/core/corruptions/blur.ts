@@ -6,6 +6,7 @@ import { DEFOCUS_KERNELS, MOTION_KERNELS } from './tables';
 import { borderIndex, clipBytes, gaussianFilter, toUnitFloat64, unitToBytes } from './filters';
 import type { CorruptOptions, Severity } from './types';
 import { motionTaps, shiftedSum } from './shifted-sum';
+import { roundHalfEven } from '../round-half-even';
 
 export { defocusBlur } from './defocus';
 
@@ -86,15 +87,6 @@ export function zoomFactors(severity: Severity): number[] {
   const z: number[] = [];
   for (let i = 0; i < len; i++) z.push(i === 0 ? 1 : i === 1 ? 1 + step : 1 + i * delta);
   return z;
-}
-
-/** Python's `round()` of a float to an int: half to even. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**

@@ -6,6 +6,7 @@
  * `equalizeHist`, and `filter2D` with a 3×3 integer kernel to uint8. Borders: BORDER_REPLICATE for Canny's Sobel,
  * BORDER_REFLECT_101 (OpenCV's default) elsewhere.
  */
+import { roundHalfEven } from '../../round-half-even';
 
 function reflect101(i: number, n: number): number {
   if (n === 1) return 0;
@@ -236,12 +237,6 @@ export function boxBlur3U8(src: Uint8Array, w: number, h: number): Uint8Array {
     }
   }
   return out;
-}
-
-/** cvRound of a float: round half to even. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** `cv2.equalizeHist` on uint8. */

@@ -6,6 +6,7 @@
 import type { RandomState } from '../rng/numpy-random';
 import { zoomOrder1 } from './ndimage';
 import { motionTaps, shiftedSum } from '../shifted-sum';
+import { roundHalfEven } from '../../round-half-even';
 
 /** (μ, σ, zoom, threshold, blur radius, blur σ, blend) per severity. */
 export const SNOW_PARAMS: ReadonlyArray<readonly [number, number, number, number, number, number, number]> = [
@@ -47,12 +48,6 @@ function motionWeights(radius: number, sigma: number): Float64Array {
  */
 export function motionBlurLayer(src: Float64Array, h: number, w: number, radius: number, sigma: number, angleDeg: number): Float64Array {
   return shiftedSum(src, w, h, 1, motionTaps(motionWeights(radius, sigma), angleDeg, w, h));
-}
-
-/** numpy's round-half-to-even. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 const R2Y = Math.fround(0.299);
