@@ -1,21 +1,11 @@
 import * as Comlink from 'comlink';
 import { decodePixels, toInputPixels, writeInputTensor, type ImageKind, type Preprocessing } from '../src/engine/decode-image';
 import { ssim } from '../src/core/ssim';
+import type { DecodedBatch, DecodeJob, DecodeWorkerApi, InputPixels } from './protocol/decode';
 
-export interface DecodeJob {
-  readonly file: Blob;
-  readonly kind: ImageKind;
-}
+export type { DecodedBatch, DecodeJob, DecodeWorkerApi, InputPixels } from './protocol/decode';
 
-export interface DecodedBatch {
-  /** N × 3 × S × S, normalised; rows of failed images are zero. */
-  readonly tensor: Float32Array;
-  /** null where the image decoded, else why it did not. */
-  readonly failures: (string | null)[];
-  readonly decodeMs: number;
-}
-
-const api = {
+const api: DecodeWorkerApi = {
   async decodeBatch(jobs: DecodeJob[], prep: Preprocessing): Promise<DecodedBatch> {
     const t0 = performance.now();
     const plane = 3 * prep.inputSize * prep.inputSize;
@@ -52,11 +42,10 @@ const api = {
     return out;
   },
   /** Raw RGB pixels at input size, for tests and the CAM inspector. */
-  async inputPixels(file: Blob, kind: ImageKind, prep: Preprocessing) {
+  async inputPixels(file: Blob, kind: ImageKind, prep: Preprocessing): Promise<InputPixels> {
     const img = toInputPixels(await decodePixels(file), kind, prep);
     return { width: img.width, height: img.height, channels: img.channels, data: Uint8Array.from(img.data) };
   },
 };
 
-export type DecodeWorkerApi = typeof api;
 Comlink.expose(api);

@@ -3,27 +3,9 @@ import * as ort from 'onnxruntime-web';
 import { resolveModelIO, type ModelIO, type TensorInfo } from '../src/core/model-io';
 import type { ModelCard } from '../src/core/model-card';
 import { topK } from '../src/core/topk';
+import type { Backend, BackendChoice, BatchPrediction, ForwardOutputs, InferenceWorkerApi, LoadedModel } from './protocol/inference';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
-export type Backend = 'webgpu' | 'wasm';
-
-export interface LoadedModel {
-  readonly backend: Backend;
-  readonly io: ModelIO;
-  readonly inputs: TensorInfo[];
-  readonly outputs: TensorInfo[];
-  readonly threads: number;
-  /** Why WebGPU was not used, when it was asked for or available. */
-  readonly fallbackReason?: string;
-}
-
-export interface BatchPrediction {
-  /** batch × k class indices, descending logit, ties to the lower index. */
-  readonly topIndices: Int32Array;
-  readonly topLogits: Float32Array;
-  readonly k: number;
-  readonly inferMs: number;
-}
+export type { Backend, BackendChoice, BatchPrediction, ForwardOutputs, InferenceWorkerApi, LoadedModel } from './protocol/inference';
 
 let session: ort.InferenceSession | null = null;
 let io: ModelIO | null = null;
@@ -53,7 +35,7 @@ async function webgpuAvailable(): Promise<string | null> {
   }
 }
 
-const api = {
+const api: InferenceWorkerApi = {
   /** A Blob is read here, in the worker: a large model's bytes are never copied on the main thread. */
   async load(model: ArrayBuffer | Blob, card: ModelCard, choice: BackendChoice, threads: number): Promise<LoadedModel> {
     await session?.release();
@@ -116,12 +98,12 @@ const api = {
   },
 
   /** Full outputs by name (logits, feature maps) for the CAM inspector; float32 data, batch-major. */
-  async forward(tensor: Float32Array, batch: number, outputs: string[]): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+  async forward(tensor: Float32Array, batch: number, outputs: string[]): Promise<ForwardOutputs> {
     if (!session || !io) throw new Error('no model loaded');
     const s = io.inputSize;
     const input = new ort.Tensor('float32', tensor, [batch, 3, s, s]);
     const out = await session.run({ [io.inputName]: input }, outputs);
-    const result: Record<string, { data: Float32Array; dims: number[] }> = {};
+    const result: ForwardOutputs = {};
     const buffers: ArrayBuffer[] = [];
     for (const name of outputs) {
       const t = out[name];
@@ -159,5 +141,4 @@ const api = {
   },
 };
 
-export type InferenceWorkerApi = typeof api;
 Comlink.expose(api);

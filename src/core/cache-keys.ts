@@ -41,6 +41,34 @@ export function datasetPrefix(e: EvaluationKey, folderName: string): string {
   return `${evaluationPrefix(e)}${folderName}/`;
 }
 
+/**
+ * Prediction keys at full size: 4.75 M records must not each repeat a 125-character model/preprocessing prefix,
+ * so an evaluation (model sha256 + preprocessing + output) gets a small number, stored once under
+ * `evaluationIdKey`, and a prediction is keyed `p<id>|<path>`. The file's size and last-modified time travel in
+ * the value, where they are checked (see prediction-cache.ts for the rule).
+ */
+export const EVALUATION_ID_PREFIX = 'e|';
+export const EVALUATION_COUNTER_KEY = 'e#';
+
+export function evaluationIdKey(e: EvaluationKey): string {
+  return `${EVALUATION_ID_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}`;
+}
+
+/** Prefix of every prediction of one evaluation. */
+export function evaluationIdPrefix(id: number): string {
+  return `p${id}|`;
+}
+
+/** Key of one image's prediction: evaluation number + path from (and including) the picked folder. */
+export function shortPredictionKey(id: number, path: string): string {
+  return `p${id}|${path}`;
+}
+
+/** Prefix of one folder's predictions (a cell, or a picked folder). */
+export function folderPrefix(id: number, dir: string): string {
+  return `p${id}|${dir}/`;
+}
+
 export function runKey(e: EvaluationKey, datasets: readonly string[]): string {
   return `${RUN_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|${datasets.join('+')}`;
 }
@@ -55,6 +83,9 @@ export interface CachedPrediction {
   readonly y: number;
   /** Why the file could not be read, when it could not. */
   readonly u?: string;
+  /** The file's size and last-modified time when it was evaluated (checked on reuse). */
+  readonly s?: number;
+  readonly m?: number;
 }
 
 /** A run's bookkeeping, written in the same transaction as its predictions. */
@@ -70,4 +101,6 @@ export interface RunRecord {
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly finished: boolean;
+  /** The evaluation's number in prediction keys (`p<id>|…`). */
+  readonly evaluationId?: number;
 }

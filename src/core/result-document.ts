@@ -2,6 +2,8 @@ import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
 import { computeMetrics, errorRate, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
 import type { ImagePrediction } from './aggregate';
 import { checkSsimAnalysis, type SsimAnalysis } from './ssim-plan';
+import { parseSubsetSpec, type SubsetSpec } from './subsets';
+import { robustbenchMce } from './robustbench';
 import { OutcomesError, checkOutcomes, decodeOutcomes, encodeOutcomes, outcomesFromPredictions, outcomesProblems, type ImageOutcomes } from './outcomes';
 
 export const RESULT_SCHEMA = 'shiftlens.result/v1';
@@ -51,6 +53,23 @@ export interface ResultDocument {
   outcomes?: ImageOutcomes;
   /** Mean SSIM of corrupted vs clean images per corruption × severity (independent of the model). */
   ssim?: SsimAnalysis;
+  /** Which images were evaluated when not all of them (RobustBench's 5,000, or k per class). */
+  subset?: SubsetSpec;
+  /**
+   * RobustBench's normalisation, for a run on its subset: each corruption's mean error over severities divided by
+   * AlexNet's mean error measured on that same 5,000-image subset, in percent. Not comparable with `metrics.mCE`
+   * (AlexNet on all 50,000 images); always recomputed from the counts.
+   */
+  robustbench?: RobustbenchSection;
+}
+
+export interface RobustbenchSection {
+  mCE: number | null;
+  perCorruption: Record<string, number | null>;
+  complete: boolean;
+  /** How many of the subset's ids were not in the folder. */
+  missingIds: number;
+  subsetSize: number;
 }
 
 export interface RunTiming {
@@ -282,6 +301,13 @@ export function validateResult(raw: unknown): ResultDocument {
   if (notes.length) doc.notes = notes;
   if (outcomes) doc.outcomes = outcomes;
   if (ssim) doc.ssim = ssim;
+  const subset = raw.subset === undefined ? null : parseSubsetSpec(raw.subset);
+  if (subset && subset.kind !== 'all') doc.subset = subset;
+  if (subset?.kind === 'robustbench') {
+    const rb = robustbenchMce(countsOf(doc));
+    const given = isObj(raw.robustbench) ? raw.robustbench : {};
+    doc.robustbench = { ...rb, missingIds: num(given.missingIds), subsetSize: 5000 };
+  }
   return doc;
 }
 

@@ -9,7 +9,7 @@ export interface WorkerBootstrapOptions extends BootstrapOptions {
 }
 
 /** Runs one call in a fresh analysis worker and terminates it afterwards, whatever happens. */
-async function inWorker<T>(signal: AbortSignal | undefined, call: (api: Comlink.Remote<AnalysisWorkerApi>) => Promise<T>): Promise<T> {
+export async function inWorker<T>(signal: AbortSignal | undefined, call: (api: Comlink.Remote<AnalysisWorkerApi>) => Promise<T>): Promise<T> {
   signal?.throwIfAborted();
   const worker = new Worker(new URL('../../workers/analysis.worker.ts', import.meta.url), { type: 'module', name: 'analysis' });
   let onAbort = () => {};

@@ -25,6 +25,11 @@ export class CacheWriter {
     return this.run;
   }
 
+  /** The run's image count, known once every cell is listed; stored with the next write. */
+  setTotal(total: number): void {
+    this.run = { ...this.run, total };
+  }
+
   enqueue(entries: [string, CachedPrediction][]): void {
     this.pending.push(...entries);
     if (!this.paused) this.chain = this.chain.then(() => this.flush());

@@ -1,4 +1,4 @@
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
 import type { ModelCard } from '../core/model-card';
 import { normalizeToChw } from '../core/normalize';
 import { readOnnx } from '../core/onnx/onnx-model';
@@ -8,6 +8,7 @@ import { topK } from '../core/topk';
 import type { ImageKind, Preprocessing } from './decode-image';
 import type { DecodeWorkerApi } from '../../workers/decode.worker';
 import type { BackendChoice, InferenceWorkerApi } from '../../workers/inference.worker';
+import { spawnWorker, type Supervised } from './worker-supervisor';
 
 export type CamMethod = 'gradcam' | 'scorecam' | 'eigencam';
 
@@ -34,9 +35,9 @@ export interface Analysis {
  */
 export class CamEngine {
   private constructor(
-    private readonly worker: Worker,
+    private readonly worker: Supervised<InferenceWorkerApi>,
     private readonly api: Comlink.Remote<InferenceWorkerApi>,
-    private readonly decoder: Worker,
+    private readonly decoder: Supervised<DecodeWorkerApi>,
     private readonly decode: Comlink.Remote<DecodeWorkerApi>,
     readonly head: CamHead,
     readonly featureOutput: string,
@@ -50,9 +51,9 @@ export class CamEngine {
     const graph = readOnnx(bytes);
     const head = findCamHead(graph, logitsOutput);
     const prepared = withFeatureOutput(bytes, graph, head);
-    const worker = new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'cam' });
-    const api = Comlink.wrap<InferenceWorkerApi>(worker);
-    const decoder = new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'cam-decode' });
+    const worker = spawnWorker<InferenceWorkerApi>(() => new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'cam' }));
+    const api = worker.api;
+    const decoder = spawnWorker<DecodeWorkerApi>(() => new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'cam-decode' }));
     const buffer = prepared.bytes.slice().buffer;
     try {
       // CAM needs full feature maps back on the CPU: WASM is the dependable choice for a handful of images.
@@ -63,7 +64,7 @@ export class CamEngine {
       throw e;
     }
     const prep: Preprocessing = { mean: card.mean, std: card.std, inputSize: card.inputSize, resizeTo: card.resizeTo };
-    return new CamEngine(worker, api, decoder, Comlink.wrap<DecodeWorkerApi>(decoder), head, prepared.outputName, logitsOutput, prepared.bytes !== bytes, prep);
+    return new CamEngine(worker, api, decoder, decoder.api, head, prepared.outputName, logitsOutput, prepared.bytes !== bytes, prep);
   }
 
   async analyse(path: string, file: Blob, kind: ImageKind): Promise<Analysis> {

@@ -1,8 +1,9 @@
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
 import type { CleanImage } from '../core/dataset-discovery';
 import type { Image8 } from '../core/corruptions/types';
 import type { CorruptWorkerApi, GenerateJob } from '../../workers/corrupt.worker';
 import type { PickedFile } from './picked-files';
+import { spawnWorker } from './worker-supervisor';
 
 export interface GenerateProgress {
   /** Corrupted images made so far (clean images × corruptions × severities). */
@@ -55,8 +56,10 @@ export const GENERATED_ROOT = 'generated';
  */
 export async function generateSet(images: readonly CleanImage[], fileOf: (path: string) => Blob, o: GenerateOptions): Promise<GeneratedSet> {
   const jobs: GenerateJob[] = o.corruptions.flatMap((corruption) => o.severities.map((severity) => ({ corruption, severity })));
-  const workers = Array.from({ length: Math.max(1, Math.min(o.workers, images.length)) }, () => new Worker(new URL('../../workers/corrupt.worker.ts', import.meta.url), { type: 'module', name: 'corrupt' }));
-  const apis = workers.map((w) => Comlink.wrap<CorruptWorkerApi>(w));
+  const workers = Array.from({ length: Math.max(1, Math.min(o.workers, images.length)) }, () =>
+    spawnWorker<CorruptWorkerApi>(() => new Worker(new URL('../../workers/corrupt.worker.ts', import.meta.url), { type: 'module', name: 'corrupt' })),
+  );
+  const apis = workers.map((w) => w.api);
   const files: GeneratedFile[] = [];
   const failures: { path: string; reason: string }[] = [];
   let next = 0;

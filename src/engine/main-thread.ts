@@ -21,3 +21,16 @@ export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index
   }
   return out;
 }
+
+let lastYield = 0;
+/**
+ * Yields to the browser when the current task has run longer than `budgetMs`: long loops of cheap awaited steps
+ * (directory listings, cache reads) would otherwise chain microtasks into one long task.
+ */
+export async function yieldIfBusy(budgetMs = 12): Promise<void> {
+  const now = performance.now();
+  if (lastYield === 0) lastYield = now;
+  if (now - lastYield < budgetMs) return;
+  await yieldToBrowser();
+  lastYield = performance.now();
+}

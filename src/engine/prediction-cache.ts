@@ -1,5 +1,5 @@
 import { createStore, getMany, get, promisifyRequest, type UseStore } from 'idb-keyval';
-import { RUN_PREFIX, type CachedPrediction, type RunRecord } from '../core/cache-keys';
+import { EVALUATION_COUNTER_KEY, RUN_PREFIX, evaluationIdKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 
 const DB_NAME = 'shiftlens';
 const STORE_NAME = 'cache';
@@ -52,6 +52,44 @@ export async function storePredictions(entries: readonly [string, CachedPredicti
     if (isQuotaError(e)) throw new StorageFullError(e);
     throw e;
   }
+}
+
+/** The evaluation's number (allocated on first use, in one transaction so two tabs cannot take the same). */
+export async function evaluationId(e: EvaluationKey): Promise<number> {
+  const key = evaluationIdKey(e);
+  try {
+    return await store()('readwrite', async (s) => {
+      const known = await promisifyRequest(s.get(key));
+      if (typeof known === 'number') return known;
+      const next = ((await promisifyRequest(s.get(EVALUATION_COUNTER_KEY))) as number | undefined) ?? 1;
+      s.put(next + 1, EVALUATION_COUNTER_KEY);
+      s.put(next, key);
+      await promisifyRequest(s.transaction);
+      return next;
+    });
+  } catch (e) {
+    if (isQuotaError(e)) throw new StorageFullError(e);
+    throw e;
+  }
+}
+
+/** Existing evaluation number, without allocating one. */
+export function findEvaluationId(e: EvaluationKey): Promise<number | undefined> {
+  return get<number>(evaluationIdKey(e), store());
+}
+
+/**
+ * Every cached prediction under a key prefix (one cell's folder), as (key suffix → value). One key range read
+ * instead of one get per image: a 50,000-image cell is a single request.
+ */
+export async function readPrefix(prefix: string): Promise<Map<string, CachedPrediction>> {
+  const r = range(prefix);
+  const [keys, values] = await store()('readonly', (s) =>
+    Promise.all([promisifyRequest(s.getAllKeys(r)), promisifyRequest(s.getAll(r)) as Promise<CachedPrediction[]>]),
+  );
+  const out = new Map<string, CachedPrediction>();
+  for (let i = 0; i < keys.length; i++) out.set((keys[i] as string).slice(prefix.length), values[i]);
+  return out;
 }
 
 export function getRun(key: string): Promise<RunRecord | undefined> {

@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import type { DecodeWorkerApi } from '../../workers/decode.worker';
 import { summarizeSsim, type SsimAnalysis, type SsimPair } from '../core/ssim-plan';
 import type { Preprocessing } from './decode-image';
-import { RunCancelled } from './evaluation-run';
+import { RunCancelled } from './errors';
 
 export interface SsimProgress {
   done: number;
@@ -17,7 +17,7 @@ const CHUNK = 16;
  */
 export async function measureSsim(
   pairs: readonly SsimPair[],
-  fileOf: (path: string) => Blob | undefined,
+  fileOf: (path: string) => Promise<Blob | undefined> | Blob | undefined,
   prep: Preprocessing,
   opts: { mode: SsimAnalysis['mode']; cap: number | null; signal?: AbortSignal; onProgress?: (p: SsimProgress) => void },
 ): Promise<SsimAnalysis> {
@@ -40,7 +40,14 @@ export async function measureSsim(
       const start = next;
       next = Math.min(pairs.length, next + CHUNK);
       const chunk = pairs.slice(start, next);
-      const jobs = chunk.map((p) => ({ corrupted: fileOf(p.corruptedPath), clean: fileOf(p.cleanPath) }));
+      const open = async (path: string) => {
+        try {
+          return await fileOf(path);
+        } catch {
+          return undefined; // a file that vanished since the run: left out like an undecodable one
+        }
+      };
+      const jobs = await Promise.all(chunk.map(async (p) => ({ corrupted: await open(p.corruptedPath), clean: await open(p.cleanPath) })));
       const usable = jobs.map((j) => !!j.corrupted && !!j.clean);
       const got = await api.ssimPairs(jobs.filter((_, i) => usable[i]) as { corrupted: Blob; clean: Blob }[], plainPrep, opts.mode);
       let k = 0;

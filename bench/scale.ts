@@ -1,0 +1,771 @@
+/**
+ * `npm run bench:scale` (not part of `npm test`): how the built app copes with ImageNet-C at full size.
+ *
+ * Per size S (files) and picking path, in a fresh headless Chromium (fresh profile):
+ *   - handle path: `showDirectoryPicker` is replaced by a lazily generated stand-in directory-handle tree
+ *     (bench/scale-page.ts) and the app's `dataset-pick` button (or, in older builds, "Choose folder…" in the
+ *     ImageNet-C picker) is clicked;
+ *   - webkitdir path: a hard-linked tree on disk (bench/scale-tree.ts) is set on `dataset-input`.
+ * The tree is `<corruption>/<severity>/<wnid>/<stem>.JPEG`, 1000 classes × 50 images per cell, cells in
+ * catalogue order; every file is a fixture JPEG of its own cell. The model is a tiny ONNX classifier
+ * (bench/scale-model.ts) so decoding, not inference, bounds the speed.
+ *
+ * Measured: time to list (pick → `shiftlens:listed` mark, else the picker's file count, else `run` enabled),
+ * Run → first inference (`shiftlens:first-inference` mark, else the progress value rising), JS heap (CDP) and the
+ * RSS of every Chromium process (browser, renderers, GPU, utility) after the pick, after planning and every
+ * SCALE_SAMPLE_SECONDS during the run (RSS also every 2 s for the maxima), heap and renderer-RSS growth per 100 k
+ * images, images/s over the steady window, the longest main-thread task, resume after a reload (re-pick, Resume
+ * or Run → first new inference), and the two exports when the run can finish within SCALE_FINISH_BUDGET_S.
+ * Writes bench/scale-results.json (every sample) and prints a table.
+ *
+ * Env:
+ *   SCALE_SIZES             handle-path sizes, default 50000,1250000,4750000 (also 250000)
+ *   SCALE_PATHS             handle,webkitdir (default both)
+ *   SCALE_WEBKITDIR_MAX     webkitdir path: every standard size ≤ this (default 250000), ascending, stopping at the
+ *                           first that does not hold
+ *   SCALE_RUN_SECONDS       seconds of run after the first inference (default 180); images/s over its last 2/3
+ *   SCALE_SAMPLE_SECONDS    heap + RSS sample period during the run (default 15)
+ *   SCALE_RSS_LIMIT_MB      kill Chromium above this total RSS (default 10000): "did not hold"
+ *   SCALE_WEBKITDIR_RSS_STOP_MB  the same for the webkitdir path (default 8000)
+ *   SCALE_LIST_TIMEOUT_S    listing / planning limit (default 1200)
+ *   SCALE_SIZE_TIMEOUT_S    whole-session limit per size and path (default 3600)
+ *   SCALE_FINISH_BUDGET_S   finish the run (for the exports) when the rest should take at most this (default 300)
+ *   SCALE_RESUME=0          skip the reload / resume step
+ *   SCALE_BATCH             batch size to type into the app (default: the app's auto)
+ *   SCALE_FULL=250000       also run one corruption (5 cells) to done on SCALE_FULL_PATH (default handle),
+ *                           export both, with SCALE_FULL_TIMEOUT_S (default 7200)
+ *   SCALE_TMP               where the model, downloads and hard-linked trees go (default the OS temp dir; must
+ *                           be on the fixtures' filesystem for the trees)
+ *   SHIFTLENS_DIST          the build to serve (default dist; the script's `vite build` writes there)
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, serverUrl, startPreview } from '../test/support/browser';
+import { fixture, HAVE_FIXTURES, PROJECT_ROOT } from '../test/support/fixtures';
+import { scaleModelBytes } from './scale-model';
+import { BenchSession, DATASET_REGION, DidNotHold, FIXTURE_BASE, sleep, TimedOut, type PageLog } from './scale-session';
+import { allWnids, buildLinkedTree, cellsFor, PER_CLASS, removeTree, STANDARD_SIZES } from './scale-tree';
+import type { RssSnapshot } from './scale-procs';
+
+const env = (k: string, d: string) => process.env[k] ?? d;
+const num = (k: string, d: number) => Number(env(k, String(d)));
+const SIZES = env('SCALE_SIZES', '50000,1250000,4750000').split(',').map(Number).filter(Boolean);
+const PATHS = env('SCALE_PATHS', 'handle,webkitdir').split(',');
+const WEBKITDIR_MAX = num('SCALE_WEBKITDIR_MAX', 250_000);
+const RUN_SECONDS = num('SCALE_RUN_SECONDS', 180);
+const SAMPLE_SECONDS = num('SCALE_SAMPLE_SECONDS', 15);
+const RSS_LIMIT_MB = num('SCALE_RSS_LIMIT_MB', 10_000);
+const WEBKITDIR_RSS_STOP_MB = num('SCALE_WEBKITDIR_RSS_STOP_MB', 8_000);
+const LIST_TIMEOUT_MS = num('SCALE_LIST_TIMEOUT_S', 1200) * 1000;
+const SIZE_TIMEOUT_MS = num('SCALE_SIZE_TIMEOUT_S', 3600) * 1000;
+const FINISH_BUDGET_S = num('SCALE_FINISH_BUDGET_S', 300);
+const RESUME = env('SCALE_RESUME', '1') !== '0';
+const BATCH = process.env.SCALE_BATCH ? Number(process.env.SCALE_BATCH) : null;
+const FULL = num('SCALE_FULL', 0);
+const FULL_PATH = env('SCALE_FULL_PATH', 'handle') as PathKind;
+const FULL_TIMEOUT_MS = num('SCALE_FULL_TIMEOUT_S', 7200) * 1000;
+const RESULTS = join(PROJECT_ROOT, 'bench', 'scale-results.json');
+const LABELS = fixture('labels', 'imagenet_class_index.json');
+const LAST_MODIFIED = Date.UTC(2019, 0, 1);
+
+type PathKind = 'handle' | 'webkitdir';
+
+interface Sample {
+  label: string;
+  /** epoch ms */
+  t: number;
+  /** seconds since the (first) pick */
+  s: number;
+  /** progress value at t (from the page's own log, filled in afterwards) */
+  progress: number | null;
+  heapUsedMB: number | null;
+  heapTotalMB: number | null;
+  rss: RssSnapshot;
+}
+
+interface Measurement {
+  size: number;
+  path: PathKind;
+  mode: 'window' | 'full';
+  status: 'ok' | 'did not hold' | 'timeout' | 'error';
+  reason?: string;
+  cells: number;
+  tree?: { buildSeconds: number; removeSeconds?: number; files: number };
+  pick?: { via: string; at: number; setInputFilesSeconds?: number; filesArrivedAt?: number | null; filesInInput?: number | null };
+  listed?: { at: number; via: string; seconds: number; filesShown: number | null; markAt: number | null; summaryAt: number | null };
+  run?: { clickAt: number; plannedAt: number | null; planSeconds: number | null; firstAt: number; firstVia: string; runToFirstSeconds: number; total: number | null; fromCache: number | null; engineInfo: string | null };
+  window?: { from: number; to: number; images: number; seconds: number };
+  resume?: Record<string, unknown>;
+  finish?: { doneAt: number; runSeconds: number; imagesPerSec: number } | { skipped: string };
+  exports?: Record<string, { seconds: number; secondsToDownload: number; bytes: number; fileName: string } | { error: string }>;
+  derived: {
+    listSeconds: number | null;
+    runToFirstSeconds: number | null;
+    maxHeapMB: number | null;
+    maxRendererMB: number | null;
+    maxBrowserMB: number | null;
+    maxTotalMB: number | null;
+    maxRssByPhase: Record<string, { browserMB: number; rendererMB: number; totalMB: number }>;
+    heapMBPer100k: number | null;
+    rendererMBPer100k: number | null;
+    imagesPerSec: number | null;
+    longestTaskMs: number | null;
+    longestTaskPhase: string | null;
+    longestTasks: { at: number; phase: string; ms: number }[];
+    maxStallMs: number | null;
+    resumeSeconds: number | null;
+    exportJsonSeconds: number | null;
+    exportPredictionsSeconds: number | null;
+  };
+  samples: Sample[];
+  /** [epoch ms, phase, browser, renderers, largest renderer, gpu, utility, total] MB, every 2 s */
+  rssEvery2s: unknown[];
+  pages: { progress: PageLog['progress']; status: PageLog['status']; longtasks: PageLog['longtasks']; tickGaps: PageLog['tickGaps']; marks: PageLog['marks']; clicks: PageLog['clicks']; changes: PageLog['changes']; standin: PageLog['standin']; errors: string[]; listProblem: PageLog['listProblem'] }[];
+  phases: [string, number][];
+  console: string[];
+}
+
+const round = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+function slope(points: [number, number][]): number | null {
+  if (points.length < 3) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+  }
+  return sxx > 0 ? sxy / sxx : null;
+}
+
+/** Progress value at epoch t from a page's log (a step function), or null before the first entry. */
+function progressAt(log: PageLog['progress'], t: number): number | null {
+  let v: number | null = null;
+  for (const e of log) {
+    if (e[0] > t) break;
+    v = e[1];
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------- app steps
+
+async function setModelAndLabels(page: Page, modelPath: string): Promise<void> {
+  await page.getByTestId('model-input').setInputFiles(modelPath, { timeout: 60_000 });
+  await page.getByTestId('labels-input').setInputFiles(LABELS, { timeout: 60_000 });
+  if (BATCH) await page.getByTestId('batch-size').fill(String(BATCH), { timeout: 60_000 });
+}
+
+/** Clicks the app's folder-picker button for the ImageNet-C folder; which one it found. */
+async function clickPick(page: Page): Promise<string> {
+  const byId = page.getByTestId('dataset-pick');
+  if (await byId.count()) {
+    await byId.first().click({ timeout: 60_000 });
+    return 'dataset-pick';
+  }
+  const inRegion = page.getByRole('region', { name: DATASET_REGION }).getByRole('button', { name: 'Choose folder…' });
+  if (await inRegion.count()) {
+    await inRegion.first().click({ timeout: 60_000 });
+    return '"Choose folder…" in the ImageNet-C picker';
+  }
+  throw new Error('no dataset-pick button and no "Choose folder…" button in the ImageNet-C picker');
+}
+
+interface PickResult {
+  via: string;
+  at: number;
+  setInputFilesSeconds?: number;
+}
+
+async function pick(sess: BenchSession, path: PathKind, treeRoot: string | null): Promise<PickResult> {
+  if (path === 'handle') {
+    const clickedAt = Date.now();
+    const via = await clickPick(sess.page);
+    const calls = await sess.until('showDirectoryPicker called', async () => {
+      const c = await sess.eval<number[]>('window.__scale.pickCalls');
+      return c && c.length ? c : null;
+    }, 60_000);
+    return { via, at: calls[calls.length - 1] ?? clickedAt };
+  }
+  const t0 = Date.now();
+  await sess.page.getByTestId('dataset-input').setInputFiles(treeRoot!, { timeout: LIST_TIMEOUT_MS });
+  return { via: 'dataset-input setInputFiles(directory)', at: t0, setInputFilesSeconds: (Date.now() - t0) / 1000 };
+}
+
+interface ListedProbe {
+  marks: [string, number][];
+  seen: number | null;
+  problem: [number, string] | null;
+  runEnabled: boolean | null;
+  regionText: string | null;
+  changes: [number, string, number | null][];
+}
+
+async function waitListed(sess: BenchSession, since: number, runWasEnabled: boolean): Promise<NonNullable<Measurement['listed']> & { filesArrivedAt: number | null; filesInInput: number | null }> {
+  const probe = () =>
+    sess.eval<ListedProbe>(`(() => {
+      const S = window.__scale;
+      const marks = performance.getEntriesByName('shiftlens:listed').map((m) => [m.name, performance.timeOrigin + m.startTime]);
+      const run = document.querySelector('[data-testid="run"]');
+      const region = document.querySelector('[aria-label="${DATASET_REGION}"]');
+      return { marks, seen: S.listedSeenAt, problem: S.listProblem, runEnabled: run ? !run.disabled : null, regionText: region ? region.textContent : null, changes: S.changes };
+    })()`);
+  let enabledAt: number | null = null;
+  const p = await sess.until(
+    'the app to show the listed dataset',
+    async () => {
+      const r = await probe();
+      if (!r) return null;
+      if (r.problem) throw new Error(`the app could not read the folder: ${r.problem[1]}`);
+      if (!runWasEnabled && r.runEnabled && enabledAt === null) enabledAt = Date.now();
+      const mark = r.marks.find((m) => m[1] >= since - 5);
+      if (mark || r.seen !== null || (!runWasEnabled && enabledAt !== null)) return r;
+      return null;
+    },
+    LIST_TIMEOUT_MS,
+  );
+  const markAt = p.marks.find((m) => m[1] >= since - 5)?.[1] ?? null;
+  const at = markAt ?? p.seen ?? enabledAt!;
+  const via = markAt !== null ? 'mark shiftlens:listed' : p.seen !== null ? 'picker shows the file count' : 'run button enabled';
+  const m = /:\s*([\d][\d,.\u00a0\u202f ]*)\s+files/.exec(p.regionText ?? '');
+  const filesShown = m ? Number(m[1].replace(/[^\d]/g, '')) : null;
+  const ch = p.changes.filter((c) => c[1] === 'dataset-input' && c[0] >= since - 5).pop();
+  return { at, via, seconds: (at - since) / 1000, filesShown, markAt, summaryAt: p.seen, filesArrivedAt: ch?.[0] ?? null, filesInInput: ch?.[2] ?? null };
+}
+
+async function clickAndTime(sess: BenchSession, testid: string): Promise<number> {
+  const before = Date.now();
+  await sess.page.getByTestId(testid).click({ timeout: 120_000 });
+  const clicks = await sess.eval<[number, string][]>('window.__scale.clicks');
+  const c = (clicks ?? []).filter((x) => x[1] === testid && x[0] >= before - 5).pop();
+  return c?.[0] ?? before;
+}
+
+interface RunStart {
+  plannedAt: number | null;
+  firstAt: number;
+  firstVia: string;
+  total: number | null;
+  fromCache: number | null;
+}
+
+/** From a click on run/resume: the progress bar appearing (planned) and the first inferred image. */
+async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned: () => Promise<void>): Promise<RunStart> {
+  let planned: [number, number, number] | null = null;
+  let plannedSampled = false;
+  return sess.until(
+    'the first inference',
+    async () => {
+      const r = await sess.eval<{ marks: [string, number][]; appear: [number, number, number, number] | null; rise: [number, number, number, number] | null; status: string | null }>(`(() => {
+        const S = window.__scale, t = ${clickAt - 5};
+        const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('shiftlens:')).map((m) => [m.name, performance.timeOrigin + m.startTime]).filter((m) => m[1] >= t);
+        const i = S.progress.findIndex((e) => e[0] >= t && e[3] === 1);
+        const appear = i >= 0 ? S.progress[i] : null;
+        let rise = null;
+        if (appear) for (let k = i + 1; k < S.progress.length; k++) { if (S.progress[k][3] === 1) break; if (S.progress[k][1] > appear[1]) { rise = S.progress[k]; break; } }
+        const st = document.querySelector('[data-testid="status"]');
+        return { marks, appear, rise, status: st ? st.textContent : null };
+      })()`);
+      if (!r) return null;
+      if (r.status && (r.status.startsWith('error') || r.status === 'cancelled')) throw new Error(`the run stopped: ${r.status}`);
+      const plannedMark = r.marks.find((m) => m[0] === 'shiftlens:planned');
+      if (r.appear && !planned) planned = [plannedMark?.[1] ?? r.appear[0], r.appear[1], r.appear[2]];
+      if (planned && !plannedSampled) {
+        plannedSampled = true;
+        await onPlanned();
+      }
+      const mark = r.marks.find((m) => m[0] === 'shiftlens:first-inference');
+      if (mark) return { plannedAt: planned?.[0] ?? null, firstAt: mark[1], firstVia: 'mark shiftlens:first-inference', total: planned?.[2] ?? null, fromCache: planned?.[1] ?? null };
+      if (r.rise) return { plannedAt: planned?.[0] ?? null, firstAt: r.rise[0], firstVia: 'progress value rose', total: planned?.[2] ?? r.rise[2], fromCache: planned?.[1] ?? null };
+      if (r.status === 'done') return { plannedAt: planned?.[0] ?? null, firstAt: Date.now(), firstVia: 'status done (nothing left to infer)', total: planned?.[2] ?? null, fromCache: planned?.[1] ?? null };
+      return null;
+    },
+    LIST_TIMEOUT_MS,
+    200,
+  );
+}
+
+const statusOf = (sess: BenchSession) => sess.eval<string>(`(document.querySelector('[data-testid="status"]') || {}).textContent || ''`);
+const lastProgress = (sess: BenchSession) => sess.eval<[number, number, number, number] | null>('window.__scale.progress[window.__scale.progress.length - 1] || null');
+
+async function exportOne(sess: BenchSession, testid: string, dir: string) {
+  try {
+    const t0 = Date.now();
+    const [download] = await Promise.all([sess.page.waitForEvent('download', { timeout: 900_000 }), sess.page.getByTestId(testid).click({ timeout: 120_000 })]);
+    const t1 = Date.now();
+    const file = join(dir, `${testid}-${download.suggestedFilename()}`);
+    await download.saveAs(file); // streamed to disk by Playwright, never held in this process
+    const failure = await download.failure();
+    if (failure) return { error: failure };
+    const t2 = Date.now();
+    const bytes = statSync(file).size;
+    rmSync(file, { force: true });
+    return { seconds: (t2 - t0) / 1000, secondsToDownload: (t1 - t0) / 1000, bytes, fileName: download.suggestedFilename() };
+  } catch (e) {
+    sess.check();
+    return { error: (e as Error).message.split('\n')[0] };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------- one measurement
+
+async function measure(url: string, size: number, path: PathKind, mode: 'window' | 'full', work: string, modelPath: string): Promise<Measurement> {
+  const cells = cellsFor(size);
+  const rootName = `imagenet-c-${size}`;
+  const m: Measurement = {
+    size,
+    path,
+    mode,
+    status: 'ok',
+    cells: cells.length,
+    derived: {} as Measurement['derived'],
+    samples: [],
+    rssEvery2s: [],
+    pages: [],
+    phases: [],
+    console: [],
+  };
+  let treeRoot: string | null = null;
+  if (path === 'webkitdir') {
+    process.stdout.write(`  building the hard-linked ${size.toLocaleString()}-file tree… `);
+    const t = buildLinkedTree(work, rootName, size);
+    treeRoot = t.root;
+    m.tree = { buildSeconds: round(t.seconds, 2)!, files: t.files };
+    console.log(`${t.seconds.toFixed(1)} s`);
+  }
+  let sess: BenchSession | null = null;
+  let pickAt = 0;
+  const phase = (p: string) => {
+    if (sess) sess.phase = p;
+    m.phases.push([p, Date.now()]);
+  };
+  const sample = async (label: string) => {
+    if (!sess) return;
+    const heap = await sess.heapMB();
+    const rss = sess.rss();
+    m.samples.push({ label, t: Date.now(), s: pickAt ? round((Date.now() - pickAt) / 1000, 1)! : 0, progress: null, heapUsedMB: round(heap?.used), heapTotalMB: round(heap?.total), rss });
+    console.log(
+      `    ${label.padEnd(22)} heap ${String(round(heap?.used, 0) ?? '?').padStart(6)} MB · renderer ${String(Math.round(rss.rendererMB)).padStart(6)} MB · browser ${String(Math.round(rss.browserMB)).padStart(5)} MB · total ${Math.round(rss.totalMB)} MB`,
+    );
+  };
+  const keepPage = async () => {
+    const log = await sess?.pageLog().catch(() => null);
+    if (log) m.pages.push({ progress: log.progress, status: log.status, longtasks: log.longtasks, tickGaps: log.tickGaps, marks: log.marks, clicks: log.clicks, changes: log.changes, standin: log.standin, errors: log.errors, listProblem: log.listProblem });
+  };
+  let firstAt = 0;
+  let windowEnd = 0;
+  try {
+    const wnids = allWnids();
+    const cfg = {
+      datasetRegionLabel: DATASET_REGION,
+      fs:
+        path === 'handle'
+          ? { rootName, cells: cells.map((c) => [c.corruption, c.severity] as [string, number]), wnids, perClass: PER_CLASS, fixturesPerCell: 50, fixtureBase: FIXTURE_BASE, lastModified: LAST_MODIFIED, batch: 100 }
+          : null,
+    };
+    const limit = path === 'webkitdir' ? Math.min(RSS_LIMIT_MB, WEBKITDIR_RSS_STOP_MB) : RSS_LIMIT_MB;
+    sess = await BenchSession.open(url, cfg, { rssLimitMB: limit, deadlineMs: mode === 'full' ? FULL_TIMEOUT_MS : SIZE_TIMEOUT_MS });
+    const s = sess;
+    phase('setup');
+    await sample('start');
+    await setModelAndLabels(s.page, modelPath);
+    const runWasEnabled = (await s.page.getByTestId('run').isEnabled()) ?? true;
+
+    phase('listing');
+    const p = await pick(s, path, treeRoot);
+    pickAt = p.at;
+    const listed = await waitListed(s, p.at, runWasEnabled);
+    m.pick = { via: p.via, at: p.at, setInputFilesSeconds: p.setInputFilesSeconds, filesArrivedAt: listed.filesArrivedAt, filesInInput: listed.filesInInput };
+    m.listed = { at: listed.at, via: listed.via, seconds: round(listed.seconds, 2)!, filesShown: listed.filesShown, markAt: listed.markAt, summaryAt: listed.summaryAt };
+    console.log(`    listed in ${listed.seconds.toFixed(1)} s (${listed.via}; the app shows ${listed.filesShown?.toLocaleString() ?? '?'} files)`);
+    if (listed.filesShown !== null && listed.filesShown !== size) console.log(`    ! the app lists ${listed.filesShown} files, the tree has ${size}`);
+    await sample('after pick');
+
+    phase('planning');
+    const clickAt = await clickAndTime(s, 'run');
+    const start = await waitFirstInference(s, clickAt, () => sample('after planning'));
+    firstAt = start.firstAt;
+    const engineInfo = await s.eval<string>(`(document.querySelector('[data-testid="engine-info"]') || {}).textContent || null`);
+    m.run = {
+      clickAt,
+      plannedAt: start.plannedAt,
+      planSeconds: start.plannedAt ? round((start.plannedAt - clickAt) / 1000, 2) : null,
+      firstAt: start.firstAt,
+      firstVia: start.firstVia,
+      runToFirstSeconds: round((start.firstAt - clickAt) / 1000, 2)!,
+      total: start.total,
+      fromCache: start.fromCache,
+      engineInfo,
+    };
+    console.log(`    run → first inference ${m.run.runToFirstSeconds} s (planned after ${m.run.planSeconds ?? '?'} s; ${start.total?.toLocaleString() ?? '?'} images planned) · ${engineInfo ?? ''}`);
+
+    phase('running');
+    const runFor = mode === 'full' ? Infinity : RUN_SECONDS * 1000;
+    let nextSample = Date.now() + SAMPLE_SECONDS * 1000;
+    let finished = false;
+    for (;;) {
+      s.check();
+      const now = Date.now();
+      if (now >= firstAt + runFor) break;
+      const st = await statusOf(s);
+      if (st === 'done') {
+        finished = true;
+        break;
+      }
+      if (st && (st.startsWith('error') || st === 'cancelled')) throw new Error(`the run stopped: ${st}`);
+      if (now >= nextSample) {
+        nextSample += SAMPLE_SECONDS * 1000;
+        await sample(`running +${Math.round((now - firstAt) / 1000)} s`);
+      }
+      await sleep(1000);
+    }
+    windowEnd = Date.now();
+    await sample(finished ? 'done' : 'end of window');
+    let last = await lastProgress(s);
+    // The rate over the steady part so far (for deciding whether to finish the run).
+    const rate = await s.eval<number | null>(`(() => {
+      const P = window.__scale.progress, now = Date.now(), from = ${firstAt} + Math.min(60000, (now - ${firstAt}) / 3);
+      let a = null; for (const e of P) { if (e[0] <= from) a = e; else break; }
+      const b = P[P.length - 1];
+      return a && b && b[0] > from ? (b[1] - a[1]) / ((b[0] - from) / 1000) : null;
+    })()`);
+
+    if (mode === 'window' && RESUME && !finished) {
+      phase('resume: reload');
+      await keepPage();
+      const before = last?.[1] ?? null;
+      const reloadAt = Date.now();
+      await s.page.reload({ timeout: 300_000 });
+      await s.page.getByTestId('run').waitFor({ timeout: 120_000 });
+      const reloadSeconds = (Date.now() - reloadAt) / 1000;
+      const banner = await s
+        .until('resume banner', async () => ((await s.eval<boolean>(`!!document.querySelector('[data-testid="resume"]')`)) ? true : null), 8000)
+        .catch((e) => {
+          if (e instanceof TimedOut) return false;
+          throw e;
+        });
+      await sample('after reload');
+      if (!banner) await setModelAndLabels(s.page, modelPath);
+      const enabledNow = (await s.page.getByTestId('run').isEnabled()) ?? true;
+      phase('resume: listing');
+      const p2 = await pick(s, path, treeRoot);
+      const listed2 = await waitListed(s, p2.at, enabledNow);
+      await sample('resume: after pick');
+      phase('resume: planning');
+      const useResume = banner && (await s.page.getByTestId('resume').count()) > 0;
+      const click2 = await clickAndTime(s, useResume ? 'resume' : 'run');
+      const start2 = await waitFirstInference(s, click2, () => sample('resume: after planning'));
+      m.resume = {
+        progressBeforeReload: before,
+        reloadSeconds: round(reloadSeconds, 2),
+        banner,
+        pressed: useResume ? 'resume' : 'run',
+        pickVia: p2.via,
+        listSeconds: round(listed2.seconds, 2),
+        listedVia: listed2.via,
+        filesShown: listed2.filesShown,
+        clickAt: click2,
+        plannedAt: start2.plannedAt,
+        planSeconds: start2.plannedAt ? round((start2.plannedAt - click2) / 1000, 2) : null,
+        firstAt: start2.firstAt,
+        firstVia: start2.firstVia,
+        fromCache: start2.fromCache,
+        total: start2.total,
+        clickToFirstSeconds: round((start2.firstAt - click2) / 1000, 2),
+        reloadToFirstSeconds: round((start2.firstAt - reloadAt) / 1000, 2),
+      };
+      console.log(
+        `    resume: reload ${reloadSeconds.toFixed(1)} s, banner ${banner ? 'yes' : 'no'}, re-list ${listed2.seconds.toFixed(1)} s, ${useResume ? 'Resume' : 'Run'} → first new inference ${m.resume.clickToFirstSeconds} s (${start2.fromCache?.toLocaleString() ?? '?'} from the cache)`,
+      );
+      phase('running after resume');
+      await sleep(3000);
+      await sample('resume: running');
+      last = await lastProgress(s);
+    }
+
+    // Finish (for the exports) when the rest is short enough; the full mode always finishes.
+    let done = finished;
+    if (!done) {
+      const total = last?.[2] ?? size;
+      const rest = total - (last?.[1] ?? 0);
+      const eta = rate && rate > 0 ? rest / rate : Infinity;
+      if (mode === 'full' || eta <= FINISH_BUDGET_S) {
+        phase('finishing');
+        console.log(`    finishing: ${rest.toLocaleString()} images left, ~${Math.round(eta)} s`);
+        const limitMs = mode === 'full' ? FULL_TIMEOUT_MS : Math.max(120_000, eta * 3000);
+        let nextS = Date.now() + SAMPLE_SECONDS * 1000;
+        await s.until(
+          'the run to finish',
+          async () => {
+            const st = await statusOf(s);
+            if (st && (st.startsWith('error') || st === 'cancelled')) throw new Error(`the run stopped: ${st}`);
+            if (Date.now() >= nextS) {
+              nextS += SAMPLE_SECONDS * 1000;
+              await sample('finishing');
+            }
+            return st === 'done' ? true : null;
+          },
+          limitMs,
+          1000,
+        );
+        done = true;
+      } else {
+        m.finish = { skipped: `not finished: ${rest.toLocaleString()} images left at ~${rate ? Math.round(rate) : '?'} images/s (over SCALE_FINISH_BUDGET_S=${FINISH_BUDGET_S}); the exports need a finished run` };
+      }
+    }
+    if (done) {
+      const st = await s.eval<[number, string | null][]>('window.__scale.status');
+      const doneAt = (st ?? []).filter((x) => x[1] === 'done').pop()?.[0] ?? Date.now();
+      const runSeconds = (doneAt - (m.resume ? (m.resume.clickAt as number) : clickAt)) / 1000;
+      m.finish = { doneAt, runSeconds: round(runSeconds, 1)!, imagesPerSec: round(size / Math.max(runSeconds, 1e-3), 1)! };
+      await sample('done');
+      phase('export');
+      m.exports = {
+        'export-json': await exportOne(s, 'export-json', work),
+        'export-predictions': await exportOne(s, 'export-predictions', work),
+      };
+      for (const [k, v] of Object.entries(m.exports)) console.log(`    ${k}: ${'error' in v ? `failed: ${v.error}` : `${v.seconds.toFixed(1)} s, ${(v.bytes / 1e6).toFixed(1)} MB`}`);
+      await sample('after exports');
+    }
+    await keepPage();
+  } catch (e) {
+    const killed = sess?.killedReason;
+    if (killed) {
+      m.status = killed.startsWith('timeout') ? 'timeout' : 'did not hold';
+      m.reason = killed;
+    } else if (e instanceof DidNotHold) {
+      m.status = 'did not hold';
+      m.reason = e.message;
+    } else if (e instanceof TimedOut) {
+      m.status = 'timeout';
+      m.reason = e.message;
+    } else {
+      m.status = 'error';
+      m.reason = (e as Error).message.split('\n').slice(0, 3).join(' ');
+    }
+    console.log(`    ✗ ${m.status}: ${m.reason}`);
+    if (!killed) await keepPage().catch(() => {});
+  } finally {
+    if (sess) {
+      m.console = sess.app.consoleLines.filter((l) => !l.startsWith('log:') && !l.startsWith('debug:')).slice(0, 80);
+      m.rssEvery2s = sess.fast.map((f) => [f[0], f[1], round(f[2], 0), round(f[3], 0), round(f[4], 0), round(f[5], 0), round(f[6], 0), round(f[7], 0)]);
+      await sess.close();
+    }
+    if (treeRoot) {
+      const secs = removeTree(treeRoot);
+      if (m.tree) m.tree.removeSeconds = round(secs, 2)!;
+    }
+  }
+  derive(m, pickAt, firstAt, windowEnd);
+  return m;
+}
+
+function phaseAt(m: Measurement, t: number): string {
+  let p = m.phases[0]?.[0] ?? '?';
+  for (const [name, at] of m.phases) if (at <= t) p = name;
+  return p;
+}
+
+function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: number): void {
+  const first = m.pages[0];
+  // Progress at each sample, from the page log of the page it was taken in.
+  const reloadAt = m.phases.find((p) => p[0] === 'resume: reload')?.[1] ?? Infinity;
+  for (const s of m.samples) {
+    const log = s.t < reloadAt ? m.pages[0] : m.pages[1];
+    s.progress = log ? progressAt(log.progress, s.t) : null;
+  }
+  const maxOf = (xs: (number | null | undefined)[]) => {
+    const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return v.length ? Math.max(...v) : null;
+  };
+  const fast = m.rssEvery2s as [number, string, number, number, number, number, number, number][];
+  const byPhase: Measurement['derived']['maxRssByPhase'] = {};
+  for (const f of fast) {
+    const b = (byPhase[f[1]] ??= { browserMB: 0, rendererMB: 0, totalMB: 0 });
+    b.browserMB = Math.max(b.browserMB, f[2]);
+    b.rendererMB = Math.max(b.rendererMB, f[3]);
+    b.totalMB = Math.max(b.totalMB, f[7]);
+  }
+  // Growth per 100 k inferred images over the first page's run (heap from the samples, RSS from the 2 s series).
+  let heapSlope: number | null = null;
+  let rssSlope: number | null = null;
+  if (first && firstAt) {
+    const end = Math.min(windowEnd || Infinity, reloadAt);
+    const hp = m.samples.filter((s) => s.t >= firstAt && s.t <= end && s.heapUsedMB !== null && s.progress !== null).map((s) => [s.progress!, s.heapUsedMB!] as [number, number]);
+    const rp = fast
+      .filter((f) => f[0] >= firstAt && f[0] <= end)
+      .map((f) => [progressAt(first.progress, f[0]), f[3]] as [number | null, number])
+      .filter((x): x is [number, number] => x[0] !== null);
+    const span = (pts: [number, number][]) => (pts.length ? Math.max(...pts.map((p) => p[0])) - Math.min(...pts.map((p) => p[0])) : 0);
+    if (span(hp) >= 1000) heapSlope = slope(hp);
+    if (span(rp) >= 1000) rssSlope = slope(rp);
+  }
+  // images/s over the steady window: the last 2/3 of the run window (60–180 s after the first inference by default).
+  let ips: number | null = null;
+  if (first && firstAt) {
+    const runEnd = m.mode === 'full' && m.finish && 'doneAt' in m.finish ? m.finish.doneAt : Math.min(windowEnd || Infinity, reloadAt);
+    const lastT = first.progress.length ? first.progress[first.progress.length - 1][0] : firstAt;
+    const to = Math.min(runEnd, lastT);
+    const from = m.mode === 'full' ? firstAt : firstAt + Math.min(60_000, (to - firstAt) / 3);
+    const a = progressAt(first.progress, from);
+    const b = progressAt(first.progress, to);
+    if (a !== null && b !== null && to > from) {
+      ips = (b - a) / ((to - from) / 1000);
+      m.window = { from, to, images: b - a, seconds: round((to - from) / 1000, 1)! };
+    }
+  }
+  const tasks = m.pages
+    .flatMap((p) => p.longtasks)
+    .filter((t) => t[0] + t[1] >= (pickAt || 0))
+    .sort((a, b) => b[1] - a[1]);
+  const stalls = m.pages.flatMap((p) => p.tickGaps).filter((t) => t[0] >= (pickAt || 0));
+  const ex = (k: string) => {
+    const v = m.exports?.[k];
+    return v && 'seconds' in v ? round(v.seconds, 2) : null;
+  };
+  m.derived = {
+    listSeconds: m.listed?.seconds ?? null,
+    runToFirstSeconds: m.run?.runToFirstSeconds ?? null,
+    maxHeapMB: maxOf(m.samples.map((s) => s.heapUsedMB)),
+    maxRendererMB: maxOf(fast.map((f) => f[3])),
+    maxBrowserMB: maxOf(fast.map((f) => f[2])),
+    maxTotalMB: maxOf(fast.map((f) => f[7])),
+    maxRssByPhase: byPhase,
+    heapMBPer100k: round(heapSlope === null ? null : heapSlope * 100_000, 1),
+    rendererMBPer100k: round(rssSlope === null ? null : rssSlope * 100_000, 1),
+    imagesPerSec: round(ips, 1),
+    longestTaskMs: tasks.length ? round(tasks[0][1], 0) : null,
+    longestTaskPhase: tasks.length ? phaseAt(m, tasks[0][0]) : null,
+    longestTasks: tasks.slice(0, 10).map((t) => ({ at: t[0], phase: phaseAt(m, t[0]), ms: round(t[1], 0)! })),
+    maxStallMs: stalls.length ? round(Math.max(...stalls.map((s) => s[1])), 0) : null,
+    resumeSeconds: (m.resume?.clickToFirstSeconds as number | undefined) ?? null,
+    exportJsonSeconds: ex('export-json'),
+    exportPredictionsSeconds: ex('export-predictions'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------- table, main
+
+function table(ms: Measurement[]): string {
+  const head = ['size', 'path', 'list s', 'run→first s', 'max heap MB', 'max renderer MB', 'max browser MB', 'longest task ms', 'images/s', 'resume s', 'export s (json/pred)', 'status'];
+  const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
+  const rows = ms.map((m) => {
+    const d = m.derived;
+    return [
+      m.size.toLocaleString('en-US'),
+      m.mode === 'full' ? `${m.path} (full)` : m.path,
+      f(d.listSeconds),
+      f(d.runToFirstSeconds),
+      f(d.maxHeapMB, 0),
+      f(d.maxRendererMB, 0),
+      f(d.maxBrowserMB, 0),
+      f(d.longestTaskMs, 0),
+      f(d.imagesPerSec),
+      f(d.resumeSeconds),
+      d.exportJsonSeconds === null && d.exportPredictionsSeconds === null ? '–' : `${f(d.exportJsonSeconds)}/${f(d.exportPredictionsSeconds)}`,
+      m.status === 'ok' ? 'ok' : `${m.status}: ${m.reason ?? ''}`.slice(0, 90),
+    ];
+  });
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 || i === r.length - 1 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+}
+
+function chromiumVersion(): string {
+  try {
+    return execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    return `unknown (${(e as Error).message})`;
+  }
+}
+
+async function main(): Promise<void> {
+  if (!HAVE_FIXTURES) throw new Error('bench:scale needs ../shared/fixtures (imagenet-c-mini and labels)');
+  const work = mkdtempSync(join(process.env.SCALE_TMP ?? tmpdir(), 'shiftlens-scale-'));
+  const modelBytes = scaleModelBytes();
+  const modelPath = join(work, 'scale-tiny-1000.onnx');
+  writeFileSync(modelPath, modelBytes);
+  const gitHead = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })();
+  const doc = {
+    generatedAt: new Date().toISOString(),
+    machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? null, ramGB: round(totalmem() / 2 ** 30, 1), chromium: chromiumVersion(), node: process.version, platform: `${process.platform} ${process.arch}` },
+    app: { dist: process.env.SHIFTLENS_DIST ?? 'dist', gitHead },
+    config: {
+      sizes: SIZES,
+      paths: PATHS,
+      webkitdirMax: WEBKITDIR_MAX,
+      runSeconds: RUN_SECONDS,
+      sampleSeconds: SAMPLE_SECONDS,
+      rssLimitMB: RSS_LIMIT_MB,
+      webkitdirRssStopMB: WEBKITDIR_RSS_STOP_MB,
+      listTimeoutS: LIST_TIMEOUT_MS / 1000,
+      sizeTimeoutS: SIZE_TIMEOUT_MS / 1000,
+      finishBudgetS: FINISH_BUDGET_S,
+      resume: RESUME,
+      batch: BATCH,
+      full: FULL || null,
+      model: { bytes: modelBytes.length, sha256: createHash('sha256').update(modelBytes).digest('hex'), graph: 'GlobalAveragePool → Flatten → Gemm 3→1000, input [N,3,224,224]' },
+    },
+    measurements: [] as Measurement[],
+  };
+  const save = () => writeFileSync(RESULTS, JSON.stringify(doc, null, 1));
+  const server = await startPreview();
+  const url = serverUrl(server);
+  const stop = async () => {
+    await server.close().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    save();
+    void stop().then(() => process.exit(130));
+  });
+  try {
+    console.log(`bench:scale · ${doc.machine.chromium} · ${doc.machine.cores} cores, ${doc.machine.ramGB} GB · app ${doc.app.dist} @ ${gitHead?.slice(0, 9) ?? '?'}`);
+    const handleSizes = PATHS.includes('handle') ? SIZES : [];
+    const webkitSizes = PATHS.includes('webkitdir') ? STANDARD_SIZES.filter((s) => s <= WEBKITDIR_MAX) : [];
+    const all = [...new Set([...handleSizes, ...webkitSizes])].sort((a, b) => a - b);
+    let webkitStopped: string | null = null;
+    for (const size of all) {
+      for (const path of ['handle', 'webkitdir'] as PathKind[]) {
+        if (path === 'handle' && !handleSizes.includes(size)) continue;
+        if (path === 'webkitdir' && !webkitSizes.includes(size as (typeof STANDARD_SIZES)[number])) continue;
+        if (path === 'webkitdir' && webkitStopped) {
+          console.log(`\n${size.toLocaleString()} files · webkitdir: skipped (${webkitStopped})`);
+          continue;
+        }
+        console.log(`\n${size.toLocaleString()} files · ${path}`);
+        const m = await measure(url, size, path, 'window', work, modelPath);
+        doc.measurements.push(m);
+        save();
+        if (path === 'webkitdir' && m.status !== 'ok') webkitStopped = `${size.toLocaleString()} files did not hold: ${m.reason}`;
+      }
+    }
+    if (FULL) {
+      console.log(`\n${FULL.toLocaleString()} files · ${FULL_PATH} · full run to done`);
+      doc.measurements.push(await measure(url, FULL, FULL_PATH, 'full', work, modelPath));
+      save();
+    }
+  } finally {
+    save();
+    await stop();
+  }
+  console.log(`\n${table(doc.measurements)}\n\nsamples and derived numbers: ${RESULTS}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,318 @@
+/**
+ * The images of a run, held as a few bytes each: ImageNet-C has 4.75 M files, so the page keeps indices into
+ * interned string tables and typed arrays, never an object per image. Cells (one corruption × severity folder,
+ * or the clean folder) are appended as the pipeline lists them; within a cell images are sorted by path.
+ *
+ * Per image: class folder id (2 bytes), file name id (4), outcome state (1), top-1 class (2) = 9 bytes.
+ */
+import { CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+import type { CellCounts, CorruptionCounts } from './metrics';
+import { ALL_CELL_IDS, CORRECT, OutcomesError, WRONG, cellId, encodeCell, type ImageOutcomes } from './outcomes';
+
+/** A folder of images: one corruption × severity, or the clean images (corruption and severity null). */
+export interface CellSpec {
+  readonly corruption: string | null;
+  readonly severity: number | null;
+  /** Path of the folder that holds the class folders, from (and including) the picked folder's name. */
+  readonly dir: string;
+}
+
+export interface IndexedCell {
+  readonly spec: CellSpec;
+  /** First image index of the cell. */
+  readonly start: number;
+  readonly count: number;
+}
+
+/** Outcome states per image. */
+export const PENDING = 0;
+export const STATE_CORRECT = 1;
+export const STATE_WRONG = 2;
+export const STATE_UNREADABLE = 3;
+
+/** A growable typed array (doubling), so appending a cell never copies per-image objects. */
+class Grow<T extends Uint8Array | Uint16Array | Uint32Array | Int16Array> {
+  data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1024);
+  }
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    let cap = this.data.length;
+    while (cap < this.length + n) cap *= 2;
+    const next = this.make(cap);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+}
+
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class ImageIndex {
+  readonly classes: string[] = [];
+  private readonly classIds = new Map<string, number>();
+  readonly names: string[] = [];
+  private readonly nameIds = new Map<string, number>();
+  readonly cells: IndexedCell[] = [];
+  private readonly cls = new Grow((n) => new Uint16Array(n));
+  private readonly name = new Grow((n) => new Uint32Array(n));
+  private readonly state = new Grow((n) => new Uint8Array(n));
+  private readonly top = new Grow((n) => new Int16Array(n));
+  /** Why an image could not be read, by image index (few). */
+  readonly unreadable = new Map<number, string>();
+  /** Class folder id → class index in the label list (−1: not in it). */
+  private labelOf: Int32Array = new Int32Array(0);
+
+  constructor(private readonly labelIndex: ReadonlyMap<string, number>) {}
+
+  get size(): number {
+    return this.cls.length;
+  }
+
+  private classId(folder: string): number {
+    let id = this.classIds.get(folder);
+    if (id === undefined) {
+      id = this.classes.length;
+      if (id > 0xffff) throw new RangeError('more than 65,536 class folders');
+      this.classes.push(folder);
+      this.classIds.set(folder, id);
+      const l = new Int32Array(id + 1);
+      l.set(this.labelOf);
+      l[id] = this.labelIndex.get(folder) ?? -1;
+      this.labelOf = l;
+    }
+    return id;
+  }
+
+  private nameId(file: string): number {
+    let id = this.nameIds.get(file);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(file);
+      this.nameIds.set(file, id);
+    }
+    return id;
+  }
+
+  /** Whether a class folder is in the label list. */
+  hasLabel(classFolder: string): boolean {
+    return this.labelIndex.has(classFolder);
+  }
+
+  /**
+   * Appends one cell. `classes` lists the class folders with their image file names; folders not in the label
+   * list must be left out by the caller (they are reported, not evaluated). Returns the cell's index.
+   */
+  addCell(spec: CellSpec, classes: readonly { folder: string; files: readonly string[] }[]): number {
+    const sorted = [...classes].sort((a, b) => byCodeUnits(a.folder, b.folder));
+    let n = 0;
+    for (const c of sorted) n += c.files.length;
+    for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.reserve(n);
+    const start = this.size;
+    let i = start;
+    for (const c of sorted) {
+      const cid = this.classId(c.folder);
+      for (const f of [...c.files].sort(byCodeUnits)) {
+        this.cls.data[i] = cid;
+        this.name.data[i] = this.nameId(f);
+        this.state.data[i] = PENDING;
+        this.top.data[i] = -1;
+        i++;
+      }
+    }
+    for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.length = i;
+    this.cells.push({ spec, start, count: n });
+    return this.cells.length - 1;
+  }
+
+  cellIndexOf(i: number): number {
+    let lo = 0;
+    let hi = this.cells.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.cells[mid].start <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  classFolder(i: number): string {
+    return this.classes[this.cls.data[i]];
+  }
+
+  fileName(i: number): string {
+    return this.names[this.name.data[i]];
+  }
+
+  /** Path within the cell's folder: `<class>/<file>`. */
+  relative(i: number): string {
+    return `${this.classFolder(i)}/${this.fileName(i)}`;
+  }
+
+  path(i: number, cell = this.cells[this.cellIndexOf(i)]): string {
+    return `${cell.spec.dir}/${this.relative(i)}`;
+  }
+
+  label(i: number): number {
+    return this.labelOf[this.cls.data[i]];
+  }
+
+  /** Class folder + file stem: the same for an image in every corruption cell and for its clean original. */
+  identity(i: number): string {
+    return `${this.classFolder(i)}/${this.fileName(i).replace(/\.[^.]+$/, '')}`;
+  }
+
+  stateOf(i: number): number {
+    return this.state.data[i];
+  }
+
+  top1(i: number): number {
+    return this.top.data[i];
+  }
+
+  /** Records an image's outcome (from inference or the cache). */
+  setPrediction(i: number, top1: number): void {
+    this.top.data[i] = top1;
+    this.state.data[i] = top1 === this.label(i) ? STATE_CORRECT : STATE_WRONG;
+    this.unreadable.delete(i);
+  }
+
+  setUnreadable(i: number, reason: string): void {
+    this.state.data[i] = STATE_UNREADABLE;
+    this.top.data[i] = -1;
+    this.unreadable.set(i, reason);
+  }
+
+  /** Images with an outcome (readable or not). */
+  countDone(): number {
+    let n = 0;
+    const s = this.state.data;
+    for (let i = 0; i < this.size; i++) if (s[i] !== PENDING) n++;
+    return n;
+  }
+
+  /** Per corruption × severity and clean counts of readable images with an outcome. */
+  counts(): { corruptions: CorruptionCounts; clean: CellCounts | null } {
+    const corruptions: CorruptionCounts = {};
+    let clean: CellCounts | null = null;
+    const s = this.state.data;
+    for (const cell of this.cells) {
+      let n = 0;
+      let errors = 0;
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        if (s[i] === STATE_CORRECT) n++;
+        else if (s[i] === STATE_WRONG) {
+          n++;
+          errors++;
+        }
+      }
+      if (n === 0) continue;
+      const { corruption, severity } = cell.spec;
+      let target: CellCounts;
+      if (corruption === null) target = clean ??= { n: 0, errors: 0 };
+      else target = (corruptions[corruption] ??= {})[severity as number] ??= { n: 0, errors: 0 };
+      target.n += n;
+      target.errors += errors;
+    }
+    return { corruptions, clean };
+  }
+
+  /** The clean images whose identity also appears, with an outcome, in a corruption cell. */
+  cleanMatched(): CellCounts | null {
+    const corruptedIds = new Set<number>();
+    const cleanCells = this.cells.filter((c) => c.spec.corruption === null);
+    if (!cleanCells.length) return null;
+    const key = (i: number) => this.cls.data[i] * 0x100000000 + this.stemId(i);
+    const s = this.state.data;
+    for (const cell of this.cells) {
+      if (cell.spec.corruption === null) continue;
+      for (let i = cell.start; i < cell.start + cell.count; i++) if (s[i] === STATE_CORRECT || s[i] === STATE_WRONG) corruptedIds.add(key(i));
+    }
+    let out: CellCounts | null = null;
+    for (const cell of cleanCells) {
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        if ((s[i] !== STATE_CORRECT && s[i] !== STATE_WRONG) || !corruptedIds.has(key(i))) continue;
+        out ??= { n: 0, errors: 0 };
+        out.n++;
+        if (s[i] === STATE_WRONG) out.errors++;
+      }
+    }
+    return out;
+  }
+
+  private stems: Int32Array = new Int32Array(0);
+  private readonly stemIds = new Map<string, number>();
+  /** File names with one stem share an id (x.JPEG and x.png are one image). */
+  private stemId(i: number): number {
+    const nid = this.name.data[i];
+    if (this.stems.length < this.names.length) {
+      const next = new Int32Array(this.names.length);
+      next.set(this.stems);
+      for (let k = this.stems.length; k < this.names.length; k++) {
+        const stem = this.names[k].replace(/\.[^.]+$/, '');
+        let id = this.stemIds.get(stem);
+        if (id === undefined) this.stemIds.set(stem, (id = this.stemIds.size));
+        next[k] = id;
+      }
+      this.stems = next;
+    }
+    return this.stems[nid];
+  }
+
+  /** Unreadable images by path, sorted. */
+  unreadableList(): { path: string; reason: string }[] {
+    return [...this.unreadable].map(([i, reason]) => ({ path: this.path(i), reason })).sort((a, b) => byCodeUnits(a.path, b.path));
+  }
+
+  /**
+   * Per-image top-1 outcomes for the result JSON (the format of outcomes.ts): sorted identities, 2 bits per
+   * identity per cell. Throws OutcomesError when one corruption × severity holds two images of one identity.
+   */
+  outcomes(): ImageOutcomes {
+    const s = this.state.data;
+    // identity (class id, stem id) → key index, over readable images only
+    const ids = new Map<number, number>();
+    const idList: number[] = [];
+    const idKey = (i: number) => this.cls.data[i] * 0x100000000 + this.stemId(i);
+    for (let i = 0; i < this.size; i++) {
+      if (s[i] !== STATE_CORRECT && s[i] !== STATE_WRONG) continue;
+      const k = idKey(i);
+      if (!ids.has(k)) {
+        ids.set(k, idList.length);
+        idList.push(i);
+      }
+    }
+    const strings = idList.map((i) => this.identity(i));
+    const order = strings.map((_, j) => j).sort((a, b) => byCodeUnits(strings[a], strings[b]));
+    const rank = new Int32Array(order.length);
+    order.forEach((j, r) => (rank[j] = r));
+    const keys = order.map((j) => strings[j]);
+    const byCell = new Map<string, Uint8Array>();
+    for (const cell of this.cells) {
+      const id = cellId(cell.spec.corruption, cell.spec.severity);
+      let states = byCell.get(id);
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        if (s[i] !== STATE_CORRECT && s[i] !== STATE_WRONG) continue;
+        states ??= new Uint8Array(keys.length);
+        const r = rank[ids.get(idKey(i))!];
+        if (states[r] !== 0) throw new OutcomesError(`two images with the identity "${keys[r]}" in ${id}`);
+        states[r] = s[i] === STATE_WRONG ? WRONG : CORRECT;
+      }
+      if (states) byCell.set(id, states);
+    }
+    const cells: Record<string, string> = {};
+    for (const id of ALL_CELL_IDS) {
+      const states = byCell.get(id);
+      if (states) cells[id] = encodeCell(states);
+    }
+    return { keys, cells };
+  }
+
+  /** Cells in catalogue order, for display. */
+  static catalogueOrder(a: CellSpec, b: CellSpec): number {
+    const rank = (c: CellSpec) =>
+      c.corruption === null ? 1e6 : CORRUPTIONS.findIndex((x) => x.name === c.corruption) * 10 + SEVERITIES.indexOf(c.severity as 1);
+    return rank(a) - rank(b) || byCodeUnits(a.dir, b.dir);
+  }
+}

@@ -1,0 +1,801 @@
+/**
+ * One evaluation, from Run to result, outside any view: the state machine the page subscribes to.
+ *
+ * It streams. Cells (corruption × severity folders, then the clean folder) are listed when the pipeline reaches
+ * them (one cell ahead), each cell's cached predictions come from one key-range read, the rest is decoded in a
+ * worker pool (`getFile()` only for the batch being decoded) while the inference worker runs the previous batch,
+ * and each batch is folded into the run's ImageIndex (a few bytes per image) as it arrives. Per-image top-5 and
+ * logits live in IndexedDB only; the inspector, the per-image export and SSIM read them back from there.
+ *
+ * Reuse rule (resume at full size without a `getFile()` per file): a cached prediction is keyed by the image's
+ * path and stores the file's size and last-modified time. When a cell is reached, up to SPOT_CHECKS of its
+ * cached images, evenly spread, are opened and compared; if all match, the cell's other cached predictions are
+ * reused unopened; if any differs, every cached image of that cell is opened and checked, and those that changed
+ * are evaluated again. A cached prediction made against another label is never reused.
+ */
+import { labelsFromSortedFolders, indexOfClass, type LabelSet } from '../core/labels';
+import type { ModelCard } from '../core/model-card';
+import { ImageIndex, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
+import { buildResult, type ResultDocument, type RunTiming } from '../core/result-document';
+import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
+import { sanityCheck, type SanityWarning } from '../core/sanity-check';
+import { folderPrefix, preprocessingId, runKey, shortPredictionKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
+import { selectInClass, describeSubset, type SubsetSpec } from '../core/subsets';
+import { robustbenchMce, robustbenchMissing, ROBUSTBENCH_SUBSET_SIZE } from '../core/robustbench';
+import type { ImagePrediction } from '../core/aggregate';
+import type { SsimPair } from '../core/ssim-plan';
+import { sha256Hex } from '../core/sha256';
+import { CacheWriter } from './cache-writer';
+import { evaluationId, getRun, readPrefix, requestPersistence } from './prediction-cache';
+import { IgnoredFiles, type DatasetScan, type DatasetSource } from './dataset-source';
+import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
+import { DecoderPool } from './decoder-pool';
+import { InferenceEngine, shouldRestart } from './inference-engine';
+import { RunCancelled } from './errors';
+import { startTuned } from './auto-tune';
+import { yieldIfBusy } from './main-thread';
+import { saveInputs } from './saved-inputs';
+import type { BackendChoice, BatchPrediction } from '../../workers/protocol/inference';
+import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
+
+export const APP_VERSION = '0.1.0';
+const SPOT_CHECKS = 4;
+
+export interface RunInputs {
+  readonly modelName: string;
+  readonly model: Blob;
+  readonly sha256?: string;
+  readonly card: ModelCard;
+  readonly cardJson: string;
+  readonly labels: LabelSet | null;
+  readonly labelsText: { text: string; name: string } | null;
+  readonly corrupted: DatasetSource | null;
+  readonly clean: DatasetSource | null;
+  /** Notes that travel with the result (e.g. how a generated set was made). */
+  readonly datasetNotes?: string[];
+  readonly backend: BackendChoice;
+  readonly batchSize: number | null;
+  readonly threads: number | null;
+  readonly subset: SubsetSpec;
+}
+
+export interface RunProgress {
+  readonly done: number;
+  /** Images known so far; while cells remain unlisted, an estimate (`estimated`). */
+  readonly total: number;
+  readonly estimated: boolean;
+  readonly fromCache: number;
+  /** Inference rate of this session (cached images excluded). */
+  readonly imagesPerSec: number;
+  readonly etaSec: number | null;
+  /** What the pipeline is doing: listing a cell, reading the cache, inferring. */
+  readonly phase: string;
+}
+
+export type SessionStatus = 'idle' | 'loading model' | 'running' | 'paused' | 'done' | 'cancelled' | `error: ${string}`;
+
+export interface SessionState {
+  readonly status: SessionStatus;
+  readonly problem: string;
+  readonly warnings: readonly string[];
+  readonly paused: string;
+  readonly progress: RunProgress | null;
+  readonly engineInfo: string;
+  readonly tuningInfo: string;
+  readonly ignored: { count: number; examples: readonly { path: string; reason: string }[] };
+  readonly result: ResultDocument | null;
+  readonly sanity: readonly SanityWarning[];
+  /** A cancelled run kept as partial (it still needs saving to the runs library by the caller). */
+  readonly partial: ResultDocument | null;
+}
+
+const INITIAL: SessionState = {
+  status: 'idle',
+  problem: '',
+  warnings: [],
+  paused: '',
+  progress: null,
+  engineInfo: '',
+  tuningInfo: '',
+  ignored: { count: 0, examples: [] },
+  result: null,
+  sanity: [],
+  partial: null,
+};
+
+export class PlanError extends Error {}
+
+/** A cell of the run and where its files come from. */
+interface RunCell {
+  readonly spec: CellSpec;
+  readonly source: DatasetSource;
+}
+
+/** What a finished (or cancelled) run leaves for the inspector, SSIM and the per-image export. */
+export class CompletedRun {
+  constructor(
+    readonly index: ImageIndex,
+    private readonly cellSources: readonly DatasetSource[],
+    readonly evaluationId: number,
+    readonly model: { bytes: ArrayBuffer; card: ModelCard; logitsOutput: string; backend: BackendChoice },
+    readonly labels: LabelSet,
+  ) {}
+
+  private locate(path: string): { cell: number; classFolder: string; fileName: string } | null {
+    const cells = this.index.cells;
+    for (let k = 0; k < cells.length; k++) {
+      const dir = cells[k].spec.dir;
+      if (!path.startsWith(`${dir}/`)) continue;
+      const rest = path.slice(dir.length + 1).split('/');
+      if (rest.length === 2) return { cell: k, classFolder: rest[0], fileName: rest[1] };
+    }
+    return null;
+  }
+
+  /** Opens an image of the run by its path (through the folder handle: nothing is kept open). */
+  async fileOf(path: string): Promise<File> {
+    const at = this.locate(path);
+    if (!at) throw new Error(`${path} is not an image of this run`);
+    return this.cellSources[at.cell].file(this.index.cells[at.cell].spec, at.classFolder, at.fileName);
+  }
+
+  /** The cached predictions of one cell, by `<class>/<file>`. */
+  private cellCache(k: number): Promise<Map<string, CachedPrediction>> {
+    return readPrefix(folderPrefix(this.evaluationId, this.index.cells[k].spec.dir));
+  }
+
+  /**
+   * Per-image predictions (top-5, logits) of the cells that `want` accepts, read back from IndexedDB. The inspector
+   * asks for one corruption and the clean images at a time, so a full ImageNet-C run never becomes 4.75 M objects.
+   */
+  async predictions(want: (spec: CellSpec) => boolean): Promise<ImagePrediction[]> {
+    const out: ImagePrediction[] = [];
+    const ix = this.index;
+    for (let k = 0; k < ix.cells.length; k++) {
+      const cell = ix.cells[k];
+      if (!want(cell.spec)) continue;
+      const cached = await this.cellCache(k);
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        const state = ix.stateOf(i);
+        if (state !== STATE_CORRECT && state !== STATE_WRONG && state !== STATE_UNREADABLE) continue;
+        const c = cached.get(ix.relative(i));
+        const base = { path: ix.path(i, cell), corruption: cell.spec.corruption, severity: cell.spec.severity, label: ix.label(i), identity: ix.identity(i) };
+        if (state === STATE_UNREADABLE) out.push({ ...base, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' });
+        else out.push({ ...base, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [] });
+        if ((i & 1023) === 0) await yieldIfBusy();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`), cell by cell as Blob parts:
+   * the full set is over 500 MB of text, beyond one JavaScript string.
+   */
+  async predictionsJsonl(onProgress?: (done: number, total: number) => void): Promise<Blob> {
+    const parts: BlobPart[] = [];
+    const ix = this.index;
+    for (let k = 0; k < ix.cells.length; k++) {
+      const cell = ix.cells[k];
+      const cached = await this.cellCache(k);
+      let lines: string[] = [];
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        const state = ix.stateOf(i);
+        if (state !== STATE_CORRECT && state !== STATE_WRONG && state !== STATE_UNREADABLE) continue;
+        const c = cached.get(ix.relative(i));
+        const path = ix.path(i, cell);
+        const label = ix.label(i);
+        lines.push(
+          JSON.stringify(
+            state === STATE_UNREADABLE
+              ? { path, label, unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
+              : { path, label, top5: c?.t ?? [ix.top1(i)], logits_top5: (c?.l ?? []).map((v) => Math.round(v * 1e5) / 1e5) },
+          ),
+        );
+        if (lines.length === 4096) {
+          parts.push(lines.join('\n') + '\n');
+          lines = [];
+          await yieldIfBusy();
+        }
+      }
+      if (lines.length) parts.push(lines.join('\n') + '\n');
+      onProgress?.(k + 1, ix.cells.length);
+    }
+    return new Blob(parts, { type: 'application/x-ndjson' });
+  }
+
+  /**
+   * SSIM pairs: corrupted images whose clean original is in the run, at most `cap` per cell, spread evenly over the
+   * cell's images sorted by identity (as planSsimPairs), built one cell at a time.
+   */
+  ssimPairs(cap: number | null): SsimPair[] {
+    const ix = this.index;
+    const cleanOf = new Map<string, string>();
+    for (const cell of ix.cells) {
+      if (cell.spec.corruption !== null) continue;
+      for (let i = cell.start; i < cell.start + cell.count; i++) cleanOf.set(ix.identity(i), ix.path(i, cell));
+    }
+    const byCell = new Map<string, { identity: string; path: string }[]>();
+    for (const cell of ix.cells) {
+      if (cell.spec.corruption === null) continue;
+      const id = `${cell.spec.corruption}/${cell.spec.severity}`;
+      const list = byCell.get(id) ?? [];
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        const identity = ix.identity(i);
+        if (cleanOf.has(identity)) list.push({ identity, path: ix.path(i, cell) });
+      }
+      byCell.set(id, list);
+    }
+    const pairs: SsimPair[] = [];
+    for (const [cell, list] of byCell) {
+      list.sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+      const take = cap === null || list.length <= cap ? list : Array.from({ length: cap }, (_, i) => list[Math.floor((i * list.length) / cap)]);
+      for (const im of take) pairs.push({ cell, corruptedPath: im.path, cleanPath: cleanOf.get(im.identity)! });
+    }
+    return pairs;
+  }
+
+  get hasCleanAndCorrupted(): boolean {
+    return this.index.cells.some((c) => c.spec.corruption === null) && this.index.cells.some((c) => c.spec.corruption !== null);
+  }
+}
+
+function describeEngine(e: InferenceEngine, choice: BackendChoice): string {
+  const io = e.loaded.io;
+  const backend = `${e.loaded.backend}${e.loaded.backend === 'wasm' ? `, ${e.loaded.threads} thread(s)` : ''}`;
+  const why = e.loaded.fallbackReason && choice !== 'wasm' ? ` · WebGPU not used: ${e.loaded.fallbackReason}` : '';
+  return `${backend} · input ${io.inputName} · logits ${io.logitsOutput} (${io.numClasses} classes)${why}${e.notes.length ? ` · ${e.notes.join('; ')}` : ''}`;
+}
+
+const mark = (name: string) => {
+  try {
+    performance.mark(`shiftlens:${name}`);
+  } catch {
+    // marks are for the benchmark only
+  }
+};
+
+function plainPrep(card: ModelCard): Preprocessing {
+  return {
+    mean: [...card.mean] as Preprocessing['mean'],
+    std: [...card.std] as Preprocessing['std'],
+    inputSize: card.inputSize,
+    resizeTo: card.resizeTo,
+    ...(card.interpolation ? { interpolation: card.interpolation } : {}),
+  };
+}
+
+export class EvaluationSession {
+  private state: SessionState = INITIAL;
+  private readonly listeners = new Set<(s: SessionState) => void>();
+  private controller: AbortController | null = null;
+  private writer: CacheWriter | null = null;
+  /** The run shown (finished or cancelled), for the inspector, SSIM and the per-image export. */
+  completed: CompletedRun | null = null;
+
+  get current(): SessionState {
+    return this.state;
+  }
+
+  get running(): boolean {
+    const s = this.state.status;
+    return s === 'loading model' || s === 'running' || s === 'paused';
+  }
+
+  subscribe(fn: (s: SessionState) => void): () => void {
+    this.listeners.add(fn);
+    fn(this.state);
+    return () => this.listeners.delete(fn);
+  }
+
+  private set(patch: Partial<SessionState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const fn of this.listeners) fn(this.state);
+  }
+
+  fail(message: string): void {
+    this.set({ problem: message, status: `error: ${message}` });
+  }
+
+  /** Shows a result that was not evaluated here (the runs library, a merge). */
+  show(result: ResultDocument, status: SessionStatus): void {
+    this.completed = null;
+    this.set({ ...INITIAL, result, status });
+  }
+
+  clearResult(): void {
+    if (!this.running) this.set({ result: null });
+  }
+
+  /** Cancel: stops at the next batch; what was computed is still written to the cache. */
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  /** After the user freed storage: try the pending writes again. */
+  continueAfterStorage(): void {
+    this.writer?.retry();
+  }
+
+  /** Replaces the result shown (e.g. with SSIM added). */
+  updateResult(result: ResultDocument): void {
+    this.set({ result });
+  }
+
+  async run(inputs: RunInputs): Promise<void> {
+    if (this.running) return;
+    this.completed = null;
+    this.set({ ...INITIAL, status: 'loading model' });
+    if (!inputs.corrupted && !inputs.clean) return this.fail('choose an ImageNet-C folder (and optionally a clean folder)');
+    mark('run-start');
+    const controller = (this.controller = new AbortController());
+    let engine: InferenceEngine | null = null;
+    let finishPartial: (() => ResultDocument | null) | null = null;
+    try {
+      const bytes = await inputs.model.arrayBuffer().catch((e: Error) => {
+        throw new Error(`could not read ${inputs.modelName}: ${e.message}`);
+      });
+      if (bytes.byteLength < 16) throw new Error(`${inputs.modelName} is not an ONNX model (${bytes.byteLength} bytes)`);
+      const sha256 = inputs.sha256 ?? (await sha256Hex(bytes));
+      const card = inputs.card;
+      const tuned = await startTuned(inputs.model, sha256, card, inputs.backend, { threads: inputs.threads ?? undefined, batch: inputs.batchSize ?? undefined }, (m) =>
+        this.set({ tuningInfo: m }),
+      );
+      engine = tuned.engine;
+      const batchSize = tuned.tuning.batch;
+      this.set({
+        tuningInfo: `batch ${batchSize}${inputs.batchSize ? '' : ' (auto)'}${engine.loaded.backend === 'wasm' ? `, ${engine.loaded.threads} thread(s)${inputs.threads ? '' : ' (auto)'}` : ''}`,
+        engineInfo: describeEngine(engine, inputs.backend),
+      });
+      const io = engine.loaded.io;
+
+      // Structure first: which cells exist (no file opened, no cell listed yet).
+      const ignored = new IgnoredFiles();
+      const warnings: string[] = [];
+      const corruptedScan = inputs.corrupted ? await inputs.corrupted.scan('corrupted', ignored) : null;
+      const cleanScan = inputs.clean ? await inputs.clean.scan('clean', ignored) : null;
+      this.checkStructure(inputs, corruptedScan, cleanScan, ignored);
+      const cells: RunCell[] = [
+        ...(corruptedScan?.cells ?? []).map((spec) => ({ spec, source: inputs.corrupted! })),
+        ...(cleanScan?.cells ?? []).map((spec) => ({ spec, source: inputs.clean! })),
+      ];
+      // The class order: the labels file, the card's labels, or — only when every class is there — the sorted folders.
+      const firstListing = await cells[0].source.listCell(cells[0].spec, ignored);
+      let labels = inputs.labels ?? (card.labels ? { wnids: card.labels, names: card.labels, source: 'model card' } : null);
+      if (!labels) {
+        const folders = new Set(firstListing.map((c) => c.folder));
+        if (folders.size !== io.numClasses) {
+          throw new PlanError(
+            `a labels file is needed: the data has ${folders.size} class folders but the model has ${io.numClasses} classes, ` +
+              'so numbering the folders would give wrong class indices (give imagenet_class_index.json or a synset file)',
+          );
+        }
+        labels = labelsFromSortedFolders(folders);
+        warnings.push(`no labels file: classes numbered by the ${io.numClasses} sorted class folders (ImageFolder order)`);
+      }
+      if (labels.wnids.length !== io.numClasses) throw new PlanError(`the labels list has ${labels.wnids.length} classes but the model outputs ${io.numClasses}`);
+      if (corruptedScan?.missingSeverities.length) {
+        warnings.push(`missing severities: ${corruptedScan.missingSeverities.map((m) => `${m.corruption}/${m.severity}`).join(', ')} — CE uses the severities present`);
+      }
+      if (corruptedScan && corruptedScan.cells.length && corruptedScan.missingCorruptions.length) {
+        warnings.push(`corruptions not in the folder: ${corruptedScan.missingCorruptions.join(', ')}`);
+      }
+      if (inputs.subset.kind !== 'all') warnings.push(`evaluating a subset: ${describeSubset(inputs.subset)}`);
+      this.set({ warnings });
+
+      const index = new ImageIndex(indexOfClass(labels));
+      const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
+      const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
+      const key = runKey(evaluation, datasets);
+      const evalId = await evaluationId(evaluation);
+      void requestPersistence();
+      await saveInputs({
+        model: { name: inputs.modelName, blob: inputs.model, sha256 },
+        cardJson: inputs.cardJson,
+        labels: inputs.labelsText,
+        datasetName: inputs.corrupted?.name ?? null,
+        cleanName: inputs.clean?.name ?? null,
+        datasetHandle: inputs.corrupted?.handle,
+        cleanHandle: inputs.clean?.handle,
+        backend: inputs.backend,
+        batchSize: inputs.batchSize ?? 0,
+        runKey: key,
+      }).catch(() => {}); // resuming is a convenience: a full disk (or a handle IndexedDB cannot keep) must not stop the run
+      const now = new Date().toISOString();
+      const previous = await getRun(key);
+      const record: RunRecord = previous
+        ? { ...previous, finished: false, evaluationId: evalId }
+        : { key, evaluation, modelName: card.name, modelSha256: sha256, datasets, total: 0, inferredStored: 0, startedAt: now, updatedAt: now, finished: false, evaluationId: evalId };
+      const completed = new CompletedRun(index, [], evalId, { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend }, labels);
+      const cellSources: DatasetSource[] = (completed as unknown as { cellSources: DatasetSource[] }).cellSources;
+
+      const makeResult = (c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean }): ResultDocument => {
+        const counts = index.counts();
+        const cleanMatched = index.cleanMatched();
+        const unreadable = index.unreadableList();
+        const notes = [...(engine?.notes ?? []), ...(inputs.datasetNotes ?? [])];
+        if (c.partial) notes.push(`cancelled: ${(c.inferred + c.fromCache + unreadable.length).toLocaleString()} images evaluated`);
+        if (inputs.subset.kind !== 'all') notes.push(`subset: ${describeSubset(inputs.subset)}`);
+        const doc = buildResult(
+          { corruptions: counts.corruptions, clean: counts.clean, cleanMatched, unreadable },
+          {
+            appVersion: APP_VERSION,
+            createdAt: new Date().toISOString(),
+            model: { name: card.name, file: inputs.modelName, bytes: bytes.byteLength, sha256, inputName: io.inputName, logitsOutput: io.logitsOutput, card: card as unknown as Record<string, unknown> },
+            backend: engine!.loaded.backend,
+            labels: { source: labels!.source, count: labels!.wnids.length },
+            dataset: { name: inputs.corrupted?.name ?? '', layout: corruptedScan?.layout ?? 'empty', images: index.size, ignoredFiles: ignored.count },
+            preprocessing: { mean: [...card.mean], std: [...card.std], inputSize: card.inputSize, cleanResize: card.resizeTo, decoder: DECODER_DESCRIPTION },
+            cleanDatasetName: inputs.clean?.name,
+            counts: { inferred: c.inferred, fromCache: c.fromCache, inferredAllSessions: c.inferredAllSessions },
+            timing: c.timing,
+            notes,
+          },
+        );
+        try {
+          const outcomes = index.outcomes();
+          const mismatch = outcomesProblems(decodeOutcomes(outcomes), doc);
+          if (mismatch.length) throw new OutcomesError(mismatch[0]);
+          doc.outcomes = outcomes;
+        } catch (e) {
+          if (!(e instanceof OutcomesError)) throw e;
+          doc.notes = [...(doc.notes ?? []), `per-image outcomes left out (no uncertainty intervals or merging for this result): ${e.message}`];
+        }
+        if (inputs.subset.kind !== 'all') doc.subset = { ...inputs.subset };
+        if (inputs.subset.kind === 'robustbench') {
+          const rb = robustbenchMce(counts.corruptions);
+          const seen = new Set<string>();
+          for (let i = 0; i < index.size; i++) if (index.stateOf(i) !== 0) seen.add(index.identity(i));
+          const missing = robustbenchMissing(seen);
+          doc.robustbench = { mCE: rb.mCE, perCorruption: rb.perCorruption, complete: rb.complete, missingIds: missing.length, subsetSize: ROBUSTBENCH_SUBSET_SIZE };
+          if (missing.length) doc.notes = [...(doc.notes ?? []), `${missing.length} of the ${ROBUSTBENCH_SUBSET_SIZE} RobustBench ids are not in the folder (first: ${missing.slice(0, 3).join(', ')})`];
+        }
+        return doc;
+      };
+
+      const counters = { inferred: 0, fromCache: 0 };
+      finishPartial = () => (counters.inferred + counters.fromCache > 0 ? makeResult({ ...counters, partial: true }) : null);
+      const evaluated = await withRunLock(key, () => {
+        this.set({ status: 'running' });
+        return this.pipeline({
+          engine: engine!,
+          cells,
+          firstListing,
+          index,
+          cellSources,
+          ignored,
+          evalId,
+          prep: plainPrep(card),
+          record,
+          batchSize,
+          signal: controller.signal,
+          counters,
+          subset: inputs.subset,
+          estimatedCells: cells.length,
+        });
+      });
+      this.completed = completed;
+      let result = makeResult({
+        inferred: counters.inferred,
+        fromCache: counters.fromCache,
+        inferredAllSessions: evaluated.record.inferredStored,
+        timing: {
+          seconds: evaluated.seconds,
+          breakdown: evaluated.breakdown,
+          inferredPerSec: counters.inferred / Math.max(evaluated.seconds, 1e-9),
+          batchSize,
+          threads: engine.loaded.backend === 'wasm' ? engine.loaded.threads : null,
+        },
+      });
+      const cleanTops: number[] = [];
+      const allTops: number[] = [];
+      for (const cell of index.cells) {
+        for (let i = cell.start; i < cell.start + cell.count; i++) {
+          const s = index.stateOf(i);
+          if (s !== STATE_CORRECT && s !== STATE_WRONG) continue;
+          if (cell.spec.corruption === null) cleanTops.push(index.top1(i));
+          else if (allTops.length < 200_000) allTops.push(index.top1(i));
+        }
+      }
+      const sanity = sanityCheck({
+        cleanAccuracy: result.clean && result.clean.n ? 1 - result.clean.errors / result.clean.n : null,
+        cleanImages: result.clean?.n ?? 0,
+        reportedTop1: card.reportedTop1,
+        predictions: cleanTops.length ? cleanTops : allTops,
+        names: labels.names,
+      });
+      if (sanity.length) result = { ...result, notes: [...(result.notes ?? []), ...sanity.map((w) => w.message)] };
+      mark('done');
+      this.set({
+        status: 'done',
+        result,
+        sanity,
+        engineInfo: describeEngine(engine, inputs.backend),
+        ignored: { count: ignored.count, examples: ignored.examples },
+        warnings: [...warnings, ...(ignored.count ? [] : [])],
+      });
+    } catch (err) {
+      if (err instanceof RunCancelled) {
+        const partial = finishPartial?.() ?? null;
+        this.set({ status: 'cancelled', partial, result: null });
+      } else this.fail((err as Error).message);
+    } finally {
+      engine?.dispose();
+      this.controller = null;
+      this.writer = null;
+    }
+  }
+
+  private checkStructure(inputs: RunInputs, c: DatasetScan | null, clean: DatasetScan | null, ignored: IgnoredFiles): void {
+    const first = ignored.examples[0];
+    if (c && c.cells.length === 0) {
+      const among = c.fileCount !== null ? `among ${c.fileCount} files` : `in ${inputs.corrupted!.name}`;
+      throw new PlanError(
+        `no ImageNet-C images found ${among}: expected <corruption>/<severity 1–5>/<class>/<image> ` +
+          `(e.g. fog/3/n01440764/x.JPEG), optionally under <group>/.${first ? ` First problem: ${first.path} — ${first.reason}` : ''}`,
+      );
+    }
+    if (clean && clean.cells.length === 0) {
+      throw new PlanError(`no clean images found ${clean.fileCount !== null ? `among ${clean.fileCount} files` : `in ${inputs.clean!.name}`}: expected <class>/<image> or val/<class>/<image>`);
+    }
+  }
+
+  private async pipeline(o: PipelineOptions): Promise<{ record: RunRecord; seconds: number; breakdown: RunTiming['breakdown'] & object }> {
+    const { engine, index, cells } = o;
+    const writer = (this.writer = new CacheWriter(o.record, (m) => this.set({ paused: m, status: 'paused' }), () => this.set({ paused: '', status: 'running' })));
+    const fixedBatch = engine.loaded.io.fixedBatch;
+    const batchSize = fixedBatch ?? o.batchSize;
+    const pool = new DecoderPool(Math.max(1, (navigator.hardwareConcurrency || 2) - engine.loaded.threads));
+    const t0 = performance.now();
+    const stalls = { decode: 0, inference: 0, storage: 0 };
+    let listedCells = 0;
+    let phase = 'listing';
+    let lastReport = 0;
+    let firstInference = true;
+    const report = (force = false) => {
+      const now = performance.now();
+      if (!force && now - lastReport < 250) return;
+      lastReport = now;
+      const rate = o.counters.inferred / Math.max((now - t0) / 1000, 1e-6);
+      const known = index.size;
+      const estimated = listedCells < cells.length;
+      const total = estimated && listedCells ? Math.round((known / listedCells) * cells.length) : known;
+      const done = o.counters.inferred + o.counters.fromCache + index.unreadable.size;
+      writer.setTotal(Math.max(total, done));
+      this.set({
+        progress: { done, total: Math.max(total, done), estimated, fromCache: o.counters.fromCache, imagesPerSec: rate, etaSec: rate > 0 ? (total - done) / rate : null, phase },
+      });
+    };
+
+    /** Lists cell k, folds in its cached predictions (see the reuse rule above) and returns the images still to do. */
+    const prepare = async (k: number): Promise<{ cell: number; todo: number[] }> => {
+      const { spec, source } = cells[k];
+      phase = `listing ${spec.dir}`;
+      const listing = k === 0 ? o.firstListing : await source.listCell(spec, o.ignored);
+      const classes: { folder: string; files: string[] }[] = [];
+      for (const c of listing) {
+        if (!index.hasLabel(c.folder)) {
+          if (c.files.length) o.ignored.add(`${spec.dir}/${c.folder}/ (${c.files.length} images)`, `class folder "${c.folder}" is not in the label list`);
+          continue;
+        }
+        const files = selectInClass(o.subset, c.folder, c.files);
+        if (files.length) classes.push({ folder: c.folder, files });
+      }
+      const cellIdx = index.addCell(spec, classes);
+      o.cellSources.push(source);
+      listedCells++;
+      const cell = index.cells[cellIdx];
+      phase = `reading the cache for ${spec.dir}`;
+      const cached = await readPrefix(folderPrefix(o.evalId, spec.dir));
+      const candidates: number[] = [];
+      const values: CachedPrediction[] = [];
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        const c = cached.size ? cached.get(index.relative(i)) : undefined;
+        if (c && c.y === index.label(i)) {
+          candidates.push(i);
+          values.push(c);
+        }
+        if ((i & 1023) === 0) await yieldIfBusy();
+      }
+      cached.clear();
+      const fresh = new Uint8Array(candidates.length).fill(1);
+      const check = async (j: number) => {
+        const i = candidates[j];
+        try {
+          const f = await source.file(spec, index.classFolder(i), index.fileName(i));
+          fresh[j] = f.size === values[j].s && f.lastModified === values[j].m ? 1 : 0;
+        } catch {
+          fresh[j] = 0;
+        }
+      };
+      if (candidates.length) {
+        const spots = Math.min(SPOT_CHECKS, candidates.length);
+        const picks = Array.from({ length: spots }, (_, s) => Math.floor((s * candidates.length) / spots));
+        await Promise.all(picks.map(check));
+        if (picks.some((j) => !fresh[j])) {
+          phase = `checking changed files in ${spec.dir}`;
+          for (let j = 0; j < candidates.length; j += 64) await Promise.all(Array.from({ length: Math.min(64, candidates.length - j) }, (_, d) => check(j + d)));
+        }
+      }
+      const reused = new Uint8Array(cell.count);
+      for (let j = 0; j < candidates.length; j++) {
+        if (!fresh[j]) continue;
+        const i = candidates[j];
+        const v = values[j];
+        if (v.u !== undefined) index.setUnreadable(i, v.u);
+        else {
+          index.setPrediction(i, v.t[0]);
+          o.counters.fromCache++;
+        }
+        reused[i - cell.start] = 1;
+      }
+      const todo: number[] = [];
+      for (let d = 0; d < cell.count; d++) if (!reused[d]) todo.push(cell.start + d);
+      report();
+      return { cell: cellIdx, todo };
+    };
+
+    // Batches across cells, the next cell listed while the current one is inferred.
+    async function* batches(): AsyncGenerator<{ cell: number; images: number[] }> {
+      let next: Promise<{ cell: number; todo: number[] }> | null = cells.length ? prepare(0) : null;
+      for (let k = 0; k < cells.length; k++) {
+        const cur = await next!;
+        next = k + 1 < cells.length ? prepare(k + 1) : null;
+        // An unhandled rejection of the look-ahead must not escape if this loop stops first.
+        next?.catch(() => {});
+        for (let j = 0; j < cur.todo.length; j += batchSize) yield { cell: cur.cell, images: cur.todo.slice(j, j + batchSize) };
+      }
+    }
+
+    const openBatch = async (b: { cell: number; images: number[] }) => {
+      const { spec } = index.cells[b.cell];
+      const source = o.cellSources[b.cell];
+      const opened = await Promise.all(
+        b.images.map(async (i) => {
+          try {
+            return { file: await source.file(spec, index.classFolder(i), index.fileName(i)), error: null };
+          } catch (e) {
+            return { file: null, error: `could not open the file: ${(e as Error).message}` };
+          }
+        }),
+      );
+      return opened;
+    };
+    let slot = 0;
+    const decode = async (b: { cell: number; images: number[] }) => {
+      const opened = await openBatch(b);
+      const kind = index.cells[b.cell].spec.corruption === null ? 'clean' : 'corrupted';
+      const jobs: DecodeJob[] = opened.map((x) => ({ file: x.file ?? new Blob([]), kind }));
+      const decoded = await pool.decode(slot++, jobs, o.prep);
+      // Files are let go of here: only their size and date travel on, into the cache.
+      const meta = opened.map((x) => (x.file ? { s: x.file.size, m: x.file.lastModified } : null));
+      const failures = decoded.failures.map((f, i) => opened[i].error ?? f);
+      return { batch: b, decoded: { ...decoded, failures } as DecodedBatch, meta };
+    };
+
+    const prefetch = pool.size + 1;
+    const inFlight: Promise<Awaited<ReturnType<typeof decode>>>[] = [];
+    const source = batches();
+    let exhausted = false;
+    const refill = async () => {
+      while (!exhausted && inFlight.length < prefetch) {
+        const n = await source.next();
+        if (n.done) exhausted = true;
+        else {
+          const p = decode(n.value);
+          p.catch(() => {});
+          inFlight.push(p);
+        }
+      }
+    };
+    report(true);
+    try {
+      await refill();
+      while (inFlight.length) {
+        if (o.signal.aborted) throw new RunCancelled();
+        let w0 = performance.now();
+        await writer.gate();
+        stalls.storage += performance.now() - w0;
+        w0 = performance.now();
+        let item = await inFlight.shift()!;
+        stalls.decode += performance.now() - w0;
+        const refilling = refill();
+        phase = 'inferring';
+        const n = item.batch.images.length;
+        const i0 = performance.now();
+        let pred: BatchPrediction;
+        try {
+          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n);
+        } catch (e) {
+          if (!shouldRestart(e)) throw e;
+          // The worker died or the GPU was lost: the tensor went with it. Restart (on WASM), decode again, retry once.
+          await engine.restart((e as Error).message);
+          item = await decode(item.batch);
+          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n);
+        }
+        stalls.inference += performance.now() - i0;
+        if (firstInference) {
+          firstInference = false;
+          mark('first-inference');
+        }
+        const entries: [string, CachedPrediction][] = [];
+        const cell = index.cells[item.batch.cell];
+        item.batch.images.forEach((i, j) => {
+          const failure = item.decoded.failures[j];
+          const meta = item.meta[j];
+          const y = index.label(i);
+          let c: CachedPrediction;
+          if (failure !== null) {
+            index.setUnreadable(i, failure);
+            c = { t: [], l: [], y, u: failure, ...(meta ?? {}) };
+          } else {
+            const t = Array.from(pred.topIndices.subarray(j * pred.k, (j + 1) * pred.k));
+            const l = Array.from(pred.topLogits.subarray(j * pred.k, (j + 1) * pred.k));
+            index.setPrediction(i, t[0]);
+            o.counters.inferred++;
+            c = { t, l, y, ...(meta ?? {}) };
+          }
+          entries.push([shortPredictionKey(o.evalId, index.path(i, cell)), c]);
+        });
+        writer.enqueue(entries);
+        report();
+        await refilling;
+      }
+      if (o.signal.aborted) throw new RunCancelled();
+      writer.setTotal(index.size);
+      await writer.finish(true);
+    } catch (e) {
+      if (e instanceof RunCancelled) {
+        e.partialInferred = o.counters.inferred;
+        // Cancelled: what was computed is still written (unless storage is full: then it is as if the tab closed).
+        if (!writer.isPaused) await writer.finish(false).catch(() => {});
+        else writer.abort(e);
+      } else writer.abort(e);
+      throw e;
+    } finally {
+      pool.stop();
+      await source.return(undefined).catch(() => {});
+      report(true);
+    }
+    return {
+      record: writer.record,
+      seconds: (performance.now() - t0) / 1000,
+      breakdown: { waitingForDecodeSeconds: stalls.decode / 1000, inferenceSeconds: stalls.inference / 1000, waitingForStorageSeconds: stalls.storage / 1000 },
+    };
+  }
+}
+
+interface PipelineOptions {
+  engine: InferenceEngine;
+  cells: RunCell[];
+  firstListing: { folder: string; files: string[] }[];
+  index: ImageIndex;
+  cellSources: DatasetSource[];
+  ignored: IgnoredFiles;
+  evalId: number;
+  prep: Preprocessing;
+  record: RunRecord;
+  batchSize: number;
+  signal: AbortSignal;
+  counters: { inferred: number; fromCache: number };
+  subset: SubsetSpec;
+  estimatedCells: number;
+}
+
+/** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */
+function padded(tensor: Float32Array, n: number, fixedBatch: number | null): Float32Array {
+  if (!fixedBatch || n >= fixedBatch) return tensor;
+  const out = new Float32Array((tensor.length / n) * fixedBatch);
+  out.set(tensor);
+  return out;
+}
+
+/** One tab at a time per evaluation: a second tab would infer the same images twice. */
+async function withRunLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return fn();
+  return locks.request(`shiftlens:${key}`, { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('this evaluation is already running in another tab of ShiftLens; let it finish there (its results land in the same cache)');
+    return fn();
+  }) as Promise<T>;
+}

@@ -1,0 +1,129 @@
+import * as Comlink from 'comlink';
+import type { ModelCard } from '../core/model-card';
+import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel } from '../../workers/protocol/inference';
+import { DeviceLost, WarmupFailed, WorkerCrashed } from './errors';
+import { spawnWorker, type SupervisedLike } from './worker-supervisor';
+
+/** Starts an inference worker (no model in it yet). */
+export type InferenceSpawn = () => SupervisedLike<InferenceWorkerApi>;
+
+/** The inference worker, started the one way (Vite bundles the worker from this `new URL(…, import.meta.url)`). */
+export const spawnInferenceWorker: InferenceSpawn = () =>
+  spawnWorker<InferenceWorkerApi>(() => new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }));
+
+/**
+ * Messages that mean the GPUDevice is gone. onnxruntime-web 1.30 has no error of its own for it in the JSEP build
+ * we load (ort-wasm-simd-threaded.jsep.*; lib/wasm/jsep/backend-webgpu.ts only watches `device.lost` in dispose()),
+ * so there the loss surfaces as the browser's rejection of the next GPUBuffer.mapAsync (downloadGpuData in
+ * lib/wasm/jsep/webgpu/gpu-data-manager.ts), e.g. Chrome/Dawn's "[Device] is lost." / "Device is lost". The native
+ * WebGPU EP builds (ort-wasm-simd-threaded.asyncify/.jspi.wasm) carry these strings:
+ *   "WebGPU device lost (<reason>): <message>" — the device-lost callback in
+ *     onnxruntime/core/providers/webgpu/webgpu_context.cc (SetDeviceLostCallback);
+ *   "Device was destroyed." — emdawnwebgpu's GPUDeviceLostInfo message for a destroyed device.
+ * ORT wraps a run's failure as "failed to call OrtRun(). ERROR_CODE: …, ERROR_MESSAGE: <message>", hence a search.
+ */
+const DEVICE_LOSS = /\b(?:gpu)?device\b[^.\n]{0,30}\b(?:lost|destroyed)\b|\] is lost\b/i;
+
+/** Whether `e` says the WebGPU device was lost (a DeviceLost, also as comlink delivers it: a plain Error by name). */
+export function isDeviceLoss(e: unknown): boolean {
+  if (e instanceof DeviceLost) return true;
+  if (typeof e !== 'object' || e === null) return false;
+  const { name, message } = e as { name?: unknown; message?: unknown };
+  return name === 'DeviceLost' || (typeof message === 'string' && DEVICE_LOSS.test(message));
+}
+
+/**
+ * Whether an inference failure is worth a fresh worker: the worker died (WorkerCrashed), or the WebGPU device was
+ * lost (WASM is then the one backend certain to work). Any other error (an invalid input, a model that fails on
+ * this input) would fail again on a new worker: the run fails with its own message.
+ */
+export function shouldRestart(e: unknown): boolean {
+  return e instanceof WorkerCrashed || isDeviceLoss(e);
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The inference worker with a model in it; restarts itself (on WASM if WebGPU was lost) when it dies. */
+export class InferenceEngine {
+  private worker: SupervisedLike<InferenceWorkerApi>;
+  readonly notes: string[] = [];
+  private constructor(
+    worker: SupervisedLike<InferenceWorkerApi>,
+    public loaded: LoadedModel,
+    private readonly model: Blob,
+    private readonly card: ModelCard,
+    private readonly threads: number,
+    private readonly spawn: InferenceSpawn,
+  ) {
+    this.worker = worker;
+  }
+
+  static async start(model: Blob, card: ModelCard, backend: BackendChoice, threads: number, spawn: InferenceSpawn = spawnInferenceWorker): Promise<InferenceEngine> {
+    const worker = spawn();
+    try {
+      const loaded = await worker.call(worker.api.load(model, card, backend, threads));
+      return new InferenceEngine(worker, loaded, model, card, threads, spawn);
+    } catch (e) {
+      worker.terminate();
+      throw e;
+    }
+  }
+
+  /** Top-5 of each image; a lost WebGPU device rejects with DeviceLost, a dead worker with WorkerCrashed. */
+  async predict(tensor: Float32Array, n: number): Promise<BatchPrediction> {
+    try {
+      return await this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5));
+    } catch (e) {
+      if (isDeviceLoss(e) && !(e instanceof DeviceLost)) throw new DeviceLost(messageOf(e), { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Picks the batch size with the best images/s from a short warm-up on synthetic input. Larger batches are
+   * tried only while one batch stays under a second, so a slow model is not held up by its own warm-up. A batch
+   * that fails (out of memory, say) ends the search: the best batch that ran is kept, and a worker that the
+   * failure killed is started again on the same backend (after a lost WebGPU device, on WASM). Only a failure of
+   * the first candidate throws (WarmupFailed).
+   */
+  async tuneBatch(candidates = [1, 4, 8, 16, 32]): Promise<{ batch: number; msPerImage: Record<number, number> }> {
+    if (this.loaded.io.fixedBatch) return { batch: this.loaded.io.fixedBatch, msPerImage: {} };
+    const msPerImage: Record<number, number> = {};
+    let best = candidates[0];
+    for (const b of candidates) {
+      let ms: number;
+      try {
+        ms = await this.worker.call(this.worker.api.timeBatch(b, b <= 4 ? 3 : 2));
+      } catch (e) {
+        if (b === candidates[0]) throw new WarmupFailed(b, e);
+        this.notes.push(`warm-up at batch ${b} failed (${messageOf(e)}); batch ${best} kept`);
+        if (isDeviceLoss(e)) await this.restart(messageOf(e));
+        else if (e instanceof WorkerCrashed || this.worker.dead) await this.reload(this.loaded.backend);
+        break;
+      }
+      msPerImage[b] = ms;
+      if (ms < msPerImage[best] * 0.97) best = b; // a larger batch must be clearly better: it costs memory and latency
+      if (ms * b * 2 > 1000) break;
+    }
+    return { batch: best, msPerImage };
+  }
+
+  /** A fresh worker; after a WebGPU failure, on WASM. */
+  async restart(reason: string): Promise<void> {
+    // A lost WebGPU device is not coming back in this tab: WASM is the one backend certain to work.
+    const backend: BackendChoice = 'wasm';
+    this.notes.push(`${this.loaded.backend} inference failed (${reason}); restarted on ${backend}`);
+    await this.reload(backend);
+  }
+
+  dispose(): void {
+    this.worker.terminate();
+  }
+
+  /** Replaces the worker with a fresh one with the model loaded on `backend`. */
+  private async reload(backend: BackendChoice): Promise<void> {
+    this.worker.terminate();
+    this.worker = this.spawn();
+    this.loaded = await this.worker.call(this.worker.api.load(this.model, this.card, backend, this.threads));
+  }
+}
