@@ -15,6 +15,8 @@ export class CacheWriter {
     private run: RunRecord,
     private readonly onPause: (message: string) => void,
     private readonly onResume: () => void,
+    /** Where batches go (IndexedDB; tests give a fake). */
+    private readonly store: (entries: readonly [string, CachedPrediction][], run: RunRecord) => Promise<void> = storePredictions,
   ) {}
 
   get isPaused(): boolean {
@@ -87,7 +89,7 @@ export class CacheWriter {
     };
     this.pending = [];
     try {
-      await storePredictions(batch, next);
+      await this.store(batch, next);
       this.run = next;
     } catch (e) {
       this.pending = [...batch, ...this.pending];

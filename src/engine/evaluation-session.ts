@@ -26,7 +26,7 @@ import type { ImagePrediction } from '../core/aggregate';
 import type { SsimPair } from '../core/ssim-plan';
 import { sha256Hex } from '../core/sha256';
 import { CacheWriter } from './cache-writer';
-import { evaluationId, getRun, readPrefix, requestPersistence } from './prediction-cache';
+import { evaluationId, getRun, readPrefix, requestPersistence, storePredictions } from './prediction-cache';
 import { IgnoredFiles, type DatasetScan, type DatasetSource } from './dataset-source';
 import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
 import { DecoderPool } from './decoder-pool';
@@ -105,6 +105,41 @@ const INITIAL: SessionState = {
 
 export class PlanError extends Error {}
 
+/** What the pipeline needs of the inference engine (InferenceEngine; Node tests give a fake). */
+export type PipelineEngine = Pick<InferenceEngine, 'loaded' | 'notes' | 'predict' | 'restart' | 'dispose'>;
+/** What the pipeline needs of the decode pool (DecoderPool; Node tests give a fake). */
+export type PipelinePool = Pick<DecoderPool, 'size' | 'decode' | 'stop'>;
+
+/**
+ * Everything the session reaches outside itself, so the orchestration runs in Node with fakes. The defaults are
+ * the browser's: workers, IndexedDB, the Web Locks API.
+ */
+export interface SessionDeps {
+  startEngine(model: Blob, sha256: string, card: ModelCard, backend: BackendChoice, fixed: { threads?: number; batch?: number }, onStatus: (m: string) => void): Promise<{ engine: PipelineEngine; tuning: { batch: number } }>;
+  decoderPool(size: number): PipelinePool;
+  evaluationId(e: EvaluationKey): Promise<number>;
+  readPrefix(prefix: string): Promise<Map<string, CachedPrediction>>;
+  getRun(key: string): Promise<RunRecord | undefined>;
+  store(entries: readonly [string, CachedPrediction][], run: RunRecord): Promise<void>;
+  saveInputs(s: Parameters<typeof saveInputs>[0]): Promise<unknown>;
+  requestPersistence(): Promise<unknown>;
+  cores(): number;
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const browserDeps: SessionDeps = {
+  startEngine: (model, sha, card, backend, fixed, onStatus) => startTuned<InferenceEngine>(model, sha, card, backend, fixed, onStatus),
+  decoderPool: (size) => new DecoderPool(size),
+  evaluationId,
+  readPrefix,
+  getRun,
+  store: storePredictions,
+  saveInputs,
+  requestPersistence,
+  cores: () => globalThis.navigator?.hardwareConcurrency || 2,
+  withLock: (key, fn) => withRunLock(key, fn),
+};
+
 /** A cell of the run and where its files come from. */
 interface RunCell {
   readonly spec: CellSpec;
@@ -119,6 +154,7 @@ export class CompletedRun {
     readonly evaluationId: number,
     readonly model: { bytes: ArrayBuffer; card: ModelCard; logitsOutput: string; backend: BackendChoice },
     readonly labels: LabelSet,
+    private readonly read: (prefix: string) => Promise<Map<string, CachedPrediction>> = readPrefix,
   ) {}
 
   private locate(path: string): { cell: number; classFolder: string; fileName: string } | null {
@@ -141,7 +177,7 @@ export class CompletedRun {
 
   /** The cached predictions of one cell, by `<class>/<file>`. */
   private cellCache(k: number): Promise<Map<string, CachedPrediction>> {
-    return readPrefix(folderPrefix(this.evaluationId, this.index.cells[k].spec.dir));
+    return this.read(folderPrefix(this.evaluationId, this.index.cells[k].spec.dir));
   }
 
   /**
@@ -240,7 +276,7 @@ export class CompletedRun {
   }
 }
 
-function describeEngine(e: InferenceEngine, choice: BackendChoice): string {
+function describeEngine(e: PipelineEngine, choice: BackendChoice): string {
   const io = e.loaded.io;
   const backend = `${e.loaded.backend}${e.loaded.backend === 'wasm' ? `, ${e.loaded.threads} thread(s)` : ''}`;
   const why = e.loaded.fallbackReason && choice !== 'wasm' ? ` · WebGPU not used: ${e.loaded.fallbackReason}` : '';
@@ -272,6 +308,8 @@ export class EvaluationSession {
   private writer: CacheWriter | null = null;
   /** The run shown (finished or cancelled), for the inspector, SSIM and the per-image export. */
   completed: CompletedRun | null = null;
+
+  constructor(private readonly deps: SessionDeps = browserDeps) {}
 
   get current(): SessionState {
     return this.state;
@@ -329,7 +367,7 @@ export class EvaluationSession {
     if (!inputs.corrupted && !inputs.clean) return this.fail('choose an ImageNet-C folder (and optionally a clean folder)');
     mark('run-start');
     const controller = (this.controller = new AbortController());
-    let engine: InferenceEngine | null = null;
+    let engine: PipelineEngine | null = null;
     let finishPartial: (() => ResultDocument | null) | null = null;
     try {
       const bytes = await inputs.model.arrayBuffer().catch((e: Error) => {
@@ -338,7 +376,7 @@ export class EvaluationSession {
       if (bytes.byteLength < 16) throw new Error(`${inputs.modelName} is not an ONNX model (${bytes.byteLength} bytes)`);
       const sha256 = inputs.sha256 ?? (await sha256Hex(bytes));
       const card = inputs.card;
-      const tuned = await startTuned(inputs.model, sha256, card, inputs.backend, { threads: inputs.threads ?? undefined, batch: inputs.batchSize ?? undefined }, (m) =>
+      const tuned = await this.deps.startEngine(inputs.model, sha256, card, inputs.backend, { threads: inputs.threads ?? undefined, batch: inputs.batchSize ?? undefined }, (m) =>
         this.set({ tuningInfo: m }),
       );
       engine = tuned.engine;
@@ -387,9 +425,9 @@ export class EvaluationSession {
       const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
       const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
       const key = runKey(evaluation, datasets);
-      const evalId = await evaluationId(evaluation);
-      void requestPersistence();
-      await saveInputs({
+      const evalId = await this.deps.evaluationId(evaluation);
+      void this.deps.requestPersistence();
+      await this.deps.saveInputs({
         model: { name: inputs.modelName, blob: inputs.model, sha256 },
         cardJson: inputs.cardJson,
         labels: inputs.labelsText,
@@ -402,11 +440,11 @@ export class EvaluationSession {
         runKey: key,
       }).catch(() => {}); // resuming is a convenience: a full disk (or a handle IndexedDB cannot keep) must not stop the run
       const now = new Date().toISOString();
-      const previous = await getRun(key);
+      const previous = await this.deps.getRun(key);
       const record: RunRecord = previous
         ? { ...previous, finished: false, evaluationId: evalId }
         : { key, evaluation, modelName: card.name, modelSha256: sha256, datasets, total: 0, inferredStored: 0, startedAt: now, updatedAt: now, finished: false, evaluationId: evalId };
-      const completed = new CompletedRun(index, [], evalId, { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend }, labels);
+      const completed = new CompletedRun(index, [], evalId, { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend }, labels, this.deps.readPrefix);
       const cellSources: DatasetSource[] = (completed as unknown as { cellSources: DatasetSource[] }).cellSources;
 
       const makeResult = (c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean }): ResultDocument => {
@@ -455,7 +493,7 @@ export class EvaluationSession {
 
       const counters = { inferred: 0, fromCache: 0 };
       finishPartial = () => (counters.inferred + counters.fromCache > 0 ? makeResult({ ...counters, partial: true }) : null);
-      const evaluated = await withRunLock(key, () => {
+      const evaluated = await this.deps.withLock(key, () => {
         this.set({ status: 'running' });
         return this.pipeline({
           engine: engine!,
@@ -542,10 +580,15 @@ export class EvaluationSession {
 
   private async pipeline(o: PipelineOptions): Promise<{ record: RunRecord; seconds: number; breakdown: RunTiming['breakdown'] & object }> {
     const { engine, index, cells } = o;
-    const writer = (this.writer = new CacheWriter(o.record, (m) => this.set({ paused: m, status: 'paused' }), () => this.set({ paused: '', status: 'running' })));
+    const writer = (this.writer = new CacheWriter(
+      o.record,
+      (m) => this.set({ paused: m, status: 'paused' }),
+      () => this.set({ paused: '', status: 'running' }),
+      this.deps.store,
+    ));
     const fixedBatch = engine.loaded.io.fixedBatch;
     const batchSize = fixedBatch ?? o.batchSize;
-    const pool = new DecoderPool(Math.max(1, (navigator.hardwareConcurrency || 2) - engine.loaded.threads));
+    const pool = this.deps.decoderPool(Math.max(1, this.deps.cores() - engine.loaded.threads));
     const t0 = performance.now();
     const stalls = { decode: 0, inference: 0, storage: 0 };
     let listedCells = 0;
@@ -586,7 +629,7 @@ export class EvaluationSession {
       listedCells++;
       const cell = index.cells[cellIdx];
       phase = `reading the cache for ${spec.dir}`;
-      const cached = await readPrefix(folderPrefix(o.evalId, spec.dir));
+      const cached = await this.deps.readPrefix(folderPrefix(o.evalId, spec.dir));
       const candidates: number[] = [];
       const values: CachedPrediction[] = [];
       for (let i = cell.start; i < cell.start + cell.count; i++) {
@@ -766,7 +809,7 @@ export class EvaluationSession {
 }
 
 interface PipelineOptions {
-  engine: InferenceEngine;
+  engine: PipelineEngine;
   cells: RunCell[];
   firstListing: { folder: string; files: string[] }[];
   index: ImageIndex;
@@ -792,7 +835,7 @@ function padded(tensor: Float32Array, n: number, fixedBatch: number | null): Flo
 
 /** One tab at a time per evaluation: a second tab would infer the same images twice. */
 async function withRunLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)?.locks;
   if (!locks) return fn();
   return locks.request(`shiftlens:${key}`, { ifAvailable: true }, async (lock) => {
     if (!lock) throw new Error('this evaluation is already running in another tab of ShiftLens; let it finish there (its results land in the same cache)');

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ImageIndex, STATE_UNREADABLE } from '../../src/core/image-index';
+import { aggregate, type ImagePrediction } from '../../src/core/aggregate';
+import { outcomesFromPredictions } from '../../src/core/outcomes';
+import { xoshiro128 } from '../../src/core/xoshiro128';
+
+/** A random run held both ways: as ImagePrediction objects (the reference) and in the compact index. */
+function randomRun(seed: number) {
+  const rng = xoshiro128(seed);
+  const rand = () => rng.next() / 2 ** 32;
+  const wnids = Array.from({ length: 12 }, (_, i) => `n${String(1000 + i * 7).padStart(8, '0')}`);
+  const labelIndex = new Map(wnids.map((w, i) => [w, i]));
+  const index = new ImageIndex(labelIndex);
+  const preds: ImagePrediction[] = [];
+  const cells = [
+    { corruption: 'fog', severity: 3, dir: 'c/fog/3' },
+    { corruption: 'gaussian_noise', severity: 1, dir: 'c/noise/gaussian_noise/1' },
+    { corruption: 'fog', severity: 3, dir: 'c/weather/fog/3' }, // the same cell twice (mixed layout): counts add up
+    { corruption: null, severity: null, dir: 'clean/val' },
+  ];
+  for (const [k, spec] of cells.entries()) {
+    const classes = wnids
+      .filter(() => rand() < 0.8)
+      .map((w) => ({ folder: w, files: Array.from({ length: 1 + Math.floor(rand() * 5) }, (_, j) => `${k === 2 ? 'dup' : 'img'}_${w}_${j}.${spec.corruption ? 'JPEG' : 'png'}`) }));
+    const cell = index.cells[index.addCell(spec, classes.reverse())];
+    for (let i = cell.start; i < cell.start + cell.count; i++) {
+      const label = index.label(i);
+      const base = { path: index.path(i), corruption: spec.corruption, severity: spec.severity, label, identity: index.identity(i) };
+      const r = rand();
+      if (r < 0.05) {
+        index.setUnreadable(i, 'truncated');
+        preds.push({ ...base, top: [], topLogits: [], unreadable: 'truncated' });
+      } else {
+        const top1 = r < 0.5 ? label : Math.floor(rand() * 12);
+        index.setPrediction(i, top1);
+        preds.push({ ...base, top: [top1], topLogits: [0] });
+      }
+    }
+  }
+  return { index, preds };
+}
+
+describe('ImageIndex', () => {
+  it('keeps paths sorted within a cell and gives each image its label and identity', () => {
+    const ix = new ImageIndex(new Map([['n01', 0], ['n02', 1]]));
+    ix.addCell({ corruption: 'fog', severity: 1, dir: 'x/fog/1' }, [
+      { folder: 'n02', files: ['b.JPEG', 'a.JPEG'] },
+      { folder: 'n01', files: ['z.JPEG'] },
+    ]);
+    expect([0, 1, 2].map((i) => ix.path(i))).toEqual(['x/fog/1/n01/z.JPEG', 'x/fog/1/n02/a.JPEG', 'x/fog/1/n02/b.JPEG']);
+    expect([0, 1, 2].map((i) => ix.label(i))).toEqual([0, 1, 1]);
+    expect(ix.identity(1)).toBe('n02/a');
+    ix.addCell({ corruption: null, severity: null, dir: 'v' }, [{ folder: 'n01', files: ['z.png'] }]);
+    expect(ix.cellIndexOf(3)).toBe(1);
+    expect(ix.identity(3)).toBe('n01/z');
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`counts, clean-matched counts, unreadable list and outcomes equal the per-object reference (seed ${seed})`, () => {
+      const { index, preds } = randomRun(seed);
+      const ref = aggregate(preds);
+      const got = index.counts();
+      expect(got.corruptions).toEqual(ref.corruptions);
+      expect(got.clean).toEqual(ref.clean);
+      expect(index.cleanMatched()).toEqual(ref.cleanMatched);
+      expect(index.unreadableList()).toEqual(ref.unreadable);
+      expect(index.outcomes()).toEqual(outcomesFromPredictions(preds));
+      expect(index.countDone()).toBe(preds.length);
+    });
+  }
+
+  it('refuses outcomes when one cell has two images of one identity, like outcomesFromPredictions', () => {
+    const ix = new ImageIndex(new Map([['n01', 0]]));
+    ix.addCell({ corruption: 'fog', severity: 1, dir: 'a/fog/1' }, [{ folder: 'n01', files: ['x.JPEG'] }]);
+    ix.addCell({ corruption: 'fog', severity: 1, dir: 'b/fog/1' }, [{ folder: 'n01', files: ['x.png'] }]);
+    ix.setPrediction(0, 0);
+    ix.setPrediction(1, 0);
+    expect(() => ix.outcomes()).toThrow(/two images with the identity "n01\/x" in fog\/1/);
+  });
+
+  it('holds a full ImageNet-C cell in a few bytes per image', () => {
+    const wnids = Array.from({ length: 1000 }, (_, i) => `n${String(i).padStart(8, '0')}`);
+    const ix = new ImageIndex(new Map(wnids.map((w, i) => [w, i])));
+    const files = Array.from({ length: 50 }, (_, j) => `ILSVRC2012_val_${String(j).padStart(8, '0')}.JPEG`);
+    for (let s = 1; s <= 5; s++) ix.addCell({ corruption: 'fog', severity: s, dir: `c/fog/${s}` }, wnids.map((w) => ({ folder: w, files })));
+    expect(ix.size).toBe(250_000);
+    expect(ix.names).toHaveLength(50); // file names interned, not one string per image
+    ix.setUnreadable(7, 'empty file');
+    expect(ix.stateOf(7)).toBe(STATE_UNREADABLE);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * The evaluation session's orchestration in Node, with fakes for the workers and IndexedDB: streaming over cells,
+ * the cache reuse rule, Cancel keeping what was computed, resume without double inference, unreadable files, and
+ * which inference errors restart the engine.
+ */
+import { describe, expect, it } from 'vitest';
+import { EvaluationSession, type PipelineEngine, type PipelinePool, type RunInputs, type SessionDeps } from '../../src/engine/evaluation-session';
+import { FileListSource } from '../../src/engine/dataset-source';
+import { WorkerCrashed } from '../../src/engine/errors';
+import { DEFAULT_CARD } from '../../src/core/model-card';
+import type { CachedPrediction, RunRecord } from '../../src/core/cache-keys';
+import type { PickedFile } from '../../src/engine/picked-files';
+
+const WNIDS = ['n01', 'n02', 'n03', 'n04', 'n05'];
+const LABELS = { wnids: WNIDS, names: WNIDS, source: 'test' };
+
+/** A file whose first byte is the class the fake model predicts for it (an empty file cannot be decoded). */
+const image = (path: string, predicted: number, lastModified = 1000): PickedFile => ({
+  path,
+  file: new File([new Uint8Array([predicted, 1, 2])], path.split('/').pop()!, { lastModified }),
+});
+
+/** 2 corruptions × 1 severity × 5 classes × 4 images, plus 3 broken files. Predicted: right for images 0–1. */
+function dataset(opts: { lastModified?: (path: string) => number } = {}): PickedFile[] {
+  const out: PickedFile[] = [];
+  for (const c of ['fog/3', 'snow/1']) {
+    WNIDS.forEach((w, label) => {
+      for (let j = 0; j < 4; j++) {
+        const path = `c/${c}/${w}/img${j}.JPEG`;
+        out.push(image(path, j < 2 ? label : (label + 1) % 5, opts.lastModified?.(path) ?? 1000));
+      }
+    });
+  }
+  out.push({ path: 'c/fog/3/n02/empty.JPEG', file: new File([], 'empty.JPEG', { lastModified: 1000 }) });
+  out.push({ path: 'c/snow/1/n05/empty.JPEG', file: new File([], 'empty.JPEG', { lastModified: 1000 }) });
+  out.push({ path: 'c/snow/1/n05/empty2.JPEG', file: new File([], 'empty2.JPEG', { lastModified: 1000 }) });
+  return out;
+}
+const READABLE = 40;
+
+interface World {
+  cache: Map<string, CachedPrediction>;
+  runs: Map<string, RunRecord>;
+  predicted: string[];
+  restarts: number;
+  /** Called before each predict with the number of predicts so far; may throw or cancel. */
+  beforePredict?: (calls: number) => void;
+}
+
+function fakes(world: World): SessionDeps {
+  let calls = 0;
+  /** The images of each decoded tensor: `predicted` lists what was inferred, not what was decoded ahead. */
+  const namesOf = new WeakMap<Float32Array, string[]>();
+  const engine: PipelineEngine = {
+    loaded: { backend: 'wasm', threads: 1, io: { inputName: 'x', logitsOutput: 'y', numClasses: 5, inputSize: 1, fixedBatch: null } as never, inputs: [], outputs: [] },
+    notes: [],
+    async predict(tensor: Float32Array, n: number) {
+      world.beforePredict?.(calls++);
+      world.predicted.push(...(namesOf.get(tensor) ?? []));
+      const k = 5;
+      const topIndices = new Int32Array(n * k);
+      const topLogits = new Float32Array(n * k);
+      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
+        topIndices[i * k + j] = (tensor[i] + j) % 5;
+        topLogits[i * k + j] = 10 - j;
+      }
+      return { topIndices, topLogits, k, inferMs: 0 };
+    },
+    async restart() {
+      world.restarts++;
+    },
+    dispose() {},
+  };
+  const pool: PipelinePool = {
+    size: 2,
+    async decode(_slot, jobs) {
+      const tensor = new Float32Array(jobs.length);
+      const failures: (string | null)[] = [];
+      const names: string[] = [];
+      for (const [i, job] of jobs.entries()) {
+        const bytes = new Uint8Array(await job.file.arrayBuffer());
+        if (bytes.length === 0) failures.push('empty file');
+        else {
+          tensor[i] = bytes[0];
+          failures.push(null);
+          names.push(`${(job.file as File).name}:${bytes[0]}`);
+        }
+      }
+      namesOf.set(tensor, names);
+      return { tensor, failures, decodeMs: 0 };
+    },
+    stop() {},
+  };
+  return {
+    startEngine: async () => ({ engine, tuning: { batch: 3 } }),
+    decoderPool: () => pool,
+    evaluationId: async () => 7,
+    readPrefix: async (prefix) => new Map([...world.cache].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+    getRun: async (key) => world.runs.get(key),
+    store: async (entries, run) => {
+      for (const [k, v] of entries) world.cache.set(k, v);
+      world.runs.set(run.key, run);
+    },
+    saveInputs: async () => undefined,
+    requestPersistence: async () => true,
+    cores: () => 3,
+    withLock: (_key, fn) => fn(),
+  };
+}
+
+const inputs = (files: PickedFile[]): RunInputs => ({
+  modelName: 'm.onnx',
+  model: new Blob([new Uint8Array(64)]),
+  sha256: 'a'.repeat(64),
+  card: { ...DEFAULT_CARD, inputSize: 1 },
+  cardJson: '{}',
+  labels: LABELS,
+  labelsText: null,
+  corrupted: new FileListSource(files),
+  clean: null,
+  backend: 'wasm',
+  batchSize: null,
+  threads: null,
+  subset: { kind: 'all' },
+});
+
+const newWorld = (): World => ({ cache: new Map(), runs: new Map(), predicted: [], restarts: 0 });
+const inferredKeys = (w: World) => [...w.cache].filter(([, v]) => v.u === undefined).length;
+
+describe('EvaluationSession (Node, fakes)', () => {
+  it('evaluates every cell; unreadable files are counted only as unreadable', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    const st = s.current;
+    expect(st.status).toBe('done');
+    const r = st.result!;
+    expect(r.corruptions.fog.severities['3']).toEqual({ n: 20, errors: 10 });
+    expect(r.corruptions.snow.severities['1']).toEqual({ n: 20, errors: 10 });
+    expect(r.counts.unreadable).toBe(3);
+    expect(r.counts.inferred + r.counts.fromCache).toBe(READABLE);
+    expect(r.counts.images).toBe(READABLE + 3);
+    expect(r.unreadable.map((u) => u.path)).toEqual(['c/fog/3/n02/empty.JPEG', 'c/snow/1/n05/empty.JPEG', 'c/snow/1/n05/empty2.JPEG']);
+    expect(r.outcomes?.keys).toHaveLength(20);
+    // Short keys: evaluation number + path; size and date in the value.
+    expect(world.cache.get('p7|c/fog/3/n01/img0.JPEG')).toMatchObject({ t: [0, 1, 2, 3, 4], y: 0, s: 3, m: 1000 });
+    const jsonl = await (await s.completed!.predictionsJsonl()).text();
+    expect(jsonl.trim().split('\n')).toHaveLength(READABLE + 3);
+  });
+
+  it('Cancel keeps what was computed: every prediction counted in the partial result is in the cache', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    world.beforePredict = (calls) => {
+      if (calls === 4) s.cancel();
+    };
+    await s.run(inputs(dataset()));
+    expect(s.current.status).toBe('cancelled');
+    const partial = s.current.partial!;
+    expect(partial.counts.inferred).toBeGreaterThan(0);
+    expect(partial.counts.inferred).toBeLessThan(READABLE);
+    expect(inferredKeys(world)).toBe(partial.counts.inferred);
+    expect(partial.notes?.some((n) => n.startsWith('cancelled'))).toBe(true);
+  });
+
+  it('resumes from the cache without inferring an image twice; a finished re-run infers nothing', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    world.beforePredict = (calls) => {
+      if (calls === 3) s.cancel();
+    };
+    await s.run(inputs(dataset()));
+    const first = inferredKeys(world);
+    world.beforePredict = undefined;
+    await s.run(inputs(dataset()));
+    const r = s.current.result!;
+    expect(r.counts.fromCache).toBe(first);
+    expect(r.counts.inferred).toBe(READABLE - first);
+    expect(r.counts.inferredAllSessions).toBe(READABLE + 3);
+    expect(world.predicted).toHaveLength(READABLE); // each readable image decoded for inference once
+    await s.run(inputs(dataset()));
+    expect(s.current.result!.counts).toMatchObject({ inferred: 0, fromCache: READABLE, unreadable: 3 });
+    expect(world.predicted).toHaveLength(READABLE);
+  });
+
+  it('re-evaluates the cached images of a cell whose files changed (size or date), and only those', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    expect(world.predicted).toHaveLength(READABLE);
+    // Two files of fog/3 changed (one of them a spot-checked one): the whole cell is checked, those two re-inferred.
+    const changed = new Set(['c/fog/3/n01/img0.JPEG', 'c/fog/3/n03/img2.JPEG']);
+    await s.run(inputs(dataset({ lastModified: (p) => (changed.has(p) ? 2000 : 1000) })));
+    expect(s.current.result!.counts).toMatchObject({ inferred: 2, fromCache: READABLE - 2 });
+    expect(world.predicted).toHaveLength(READABLE + 2);
+  });
+
+  it('fails with the error itself when inference fails for a reason other than a lost worker or GPU', async () => {
+    const world = newWorld();
+    world.beforePredict = () => {
+      throw new Error('invalid input shape');
+    };
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    expect(s.current.status).toBe('error: invalid input shape');
+    expect(world.restarts).toBe(0);
+  });
+
+  it('restarts the engine when its worker crashed, and finishes', async () => {
+    const world = newWorld();
+    world.beforePredict = (calls) => {
+      if (calls === 1) throw new WorkerCrashed('worker error');
+    };
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    expect(s.current.status).toBe('done');
+    expect(world.restarts).toBe(1);
+    expect(s.current.result!.counts.inferred).toBe(READABLE);
+  });
+
+  it('evaluates only the chosen subset', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run({ ...inputs(dataset()), subset: { kind: 'stratified', perClass: 2, seed: 3 } });
+    const r = s.current.result!;
+    expect(r.corruptions.fog.severities['3'].n + r.corruptions.snow.severities['1'].n + r.counts.unreadable).toBe(2 * 5 * 2);
+    expect(r.subset).toEqual({ kind: 'stratified', perClass: 2, seed: 3 });
+  });
+});
