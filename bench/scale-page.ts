@@ -48,7 +48,7 @@ const SCRIPT = String.raw`
   var S = (window.__scale = {
     installedAt: epoch(),
     longtasks: [], progress: [], status: [], clicks: [], changes: [], tickGaps: [], errors: [],
-    pickCalls: [], listedSeenAt: null, listProblem: null, maxTickGap: 0,
+    pickCalls: [], listedSeenAt: null, listProblem: null, maxTickGap: 0, appear: [],
     standin: { dirIterations: 0, entriesYielded: 0, getFileCalls: 0, lookups: 0, cellFetches: 0 },
   });
 
@@ -72,6 +72,7 @@ const SCRIPT = String.raw`
   }, true);
 
   var lastTick = epoch(), lastVal = null, present = false, lastStatus = null;
+  var WATCH = ['engine-info', 'progress', 'results', 'resume-banner', 'paused-message', 'sanity-warning'], shown = {};
   var regionSel = '[aria-label="' + cfg.datasetRegionLabel + '"]';
   setInterval(function () {
     var now = epoch(), gap = now - lastTick;
@@ -85,6 +86,10 @@ const SCRIPT = String.raw`
       else if (v !== lastVal) { lastVal = v; S.progress.push([now, v, m, 0]); }
       if (S.progress.length > 100000) S.progress = S.progress.filter(function (_, i) { return i % 2 === 0 || S.progress[i][3] === 1; });
     } else present = false;
+    for (var wi = 0; wi < WATCH.length; wi++) {
+      var on = !!document.querySelector('[data-testid="' + WATCH[wi] + '"]');
+      if (on !== !!shown[WATCH[wi]]) { shown[WATCH[wi]] = on; S.appear.push([now, WATCH[wi], on]); }
+    }
     var st = document.querySelector('[data-testid="status"]');
     var t = st ? st.textContent : null;
     if (t !== lastStatus) { lastStatus = t; S.status.push([now, t]); }

@@ -51,6 +51,8 @@ export interface PageLog {
   listProblem: [number, string] | null;
   maxTickGap: number;
   standin: Record<string, number>;
+  /** [epoch ms, test id, present] whenever one of a few test ids appears or goes */
+  appear: [number, string, boolean][];
   marks: [string, number][];
 }
 
@@ -136,6 +138,10 @@ export class BenchSession {
   /** Throws when the watchdog has ended the session. */
   check(): void {
     if (this.killedReason) throw new DidNotHold(this.killedReason);
+  }
+
+  async collectGarbage(): Promise<void> {
+    await withTimeout(this.cdp.send('HeapProfiler.collectGarbage'), 60_000, 'HeapProfiler.collectGarbage').catch(() => {});
   }
 
   async heapMB(): Promise<{ used: number; total: number } | null> {

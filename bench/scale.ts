@@ -31,6 +31,8 @@
  *   SCALE_SIZE_TIMEOUT_S    whole-session limit per size and path (default 3600)
  *   SCALE_FINISH_BUDGET_S   finish the run (for the exports) when the rest should take at most this (default 300)
  *   SCALE_RESUME=0          skip the reload / resume step
+ *   SCALE_CALIBRATE_FILES   handle path: before the pick, time the stand-in alone (a walk of the whole tree, and
+ *                           getFile() on this many files; default 10000, 0 = skip), to tell its cost from the app's
  *   SCALE_BATCH             batch size to type into the app (default: the app's auto)
  *   SCALE_FULL=250000       also run one corruption (5 cells) to done on SCALE_FULL_PATH (default handle),
  *                           export both, with SCALE_FULL_TIMEOUT_S (default 7200)
@@ -64,6 +66,7 @@ const LIST_TIMEOUT_MS = num('SCALE_LIST_TIMEOUT_S', 1200) * 1000;
 const SIZE_TIMEOUT_MS = num('SCALE_SIZE_TIMEOUT_S', 3600) * 1000;
 const FINISH_BUDGET_S = num('SCALE_FINISH_BUDGET_S', 300);
 const RESUME = env('SCALE_RESUME', '1') !== '0';
+const CALIBRATE_FILES = num('SCALE_CALIBRATE_FILES', 10_000);
 const BATCH = process.env.SCALE_BATCH ? Number(process.env.SCALE_BATCH) : null;
 const FULL = num('SCALE_FULL', 0);
 const FULL_PATH = env('SCALE_FULL_PATH', 'handle') as PathKind;
@@ -124,7 +127,9 @@ interface Measurement {
   samples: Sample[];
   /** [epoch ms, phase, browser, renderers, largest renderer, gpu, utility, total] MB, every 2 s */
   rssEvery2s: unknown[];
-  pages: { progress: PageLog['progress']; status: PageLog['status']; longtasks: PageLog['longtasks']; tickGaps: PageLog['tickGaps']; marks: PageLog['marks']; clicks: PageLog['clicks']; changes: PageLog['changes']; standin: PageLog['standin']; errors: string[]; listProblem: PageLog['listProblem'] }[];
+  /** The stand-in's own cost (handle path), measured in the same page before the pick. */
+  standIn?: { walkSeconds: number; calibrationFiles: number; getFileMsPerFile: number; estimatedListSeconds: number };
+  pages: { appear: PageLog['appear']; progress: PageLog['progress']; status: PageLog['status']; longtasks: PageLog['longtasks']; tickGaps: PageLog['tickGaps']; marks: PageLog['marks']; clicks: PageLog['clicks']; changes: PageLog['changes']; standin: PageLog['standin']; errors: string[]; listProblem: PageLog['listProblem'] }[];
   phases: [string, number][];
   console: string[];
 }
@@ -357,7 +362,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
   };
   const keepPage = async () => {
     const log = await sess?.pageLog().catch(() => null);
-    if (log) m.pages.push({ progress: log.progress, status: log.status, longtasks: log.longtasks, tickGaps: log.tickGaps, marks: log.marks, clicks: log.clicks, changes: log.changes, standin: log.standin, errors: log.errors, listProblem: log.listProblem });
+    if (log) m.pages.push({ appear: log.appear, progress: log.progress, status: log.status, longtasks: log.longtasks, tickGaps: log.tickGaps, marks: log.marks, clicks: log.clicks, changes: log.changes, standin: log.standin, errors: log.errors, listProblem: log.listProblem });
   };
   let firstAt = 0;
   let windowEnd = 0;
@@ -375,6 +380,20 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
     const s = sess;
     phase('setup');
     await sample('start');
+    if (path === 'handle' && CALIBRATE_FILES > 0) {
+      // What listing costs the stand-in alone: walking the whole tree, and getFile() on the first files.
+      type Walk = { files: number; seconds: number };
+      const a = await s.eval<Walk>(`window.__scale.walkStandIn(${size}, false)`, LIST_TIMEOUT_MS);
+      const n = Math.min(size, CALIBRATE_FILES);
+      const b = await s.eval<Walk>(`window.__scale.walkStandIn(${n}, true)`, LIST_TIMEOUT_MS);
+      await s.collectGarbage();
+      if (a && b) {
+        const perFile = Math.max(0, (b.seconds - (a.seconds * n) / size) / n) * 1000;
+        m.standIn = { walkSeconds: round(a.seconds, 2)!, calibrationFiles: n, getFileMsPerFile: round(perFile, 3)!, estimatedListSeconds: round(a.seconds + (perFile * size) / 1000, 1)! };
+        console.log(`    stand-in alone: walk ${a.seconds.toFixed(1)} s, getFile() ${perFile.toFixed(3)} ms/file → ~${m.standIn.estimatedListSeconds} s of any listing that calls getFile() on every file`);
+      }
+      await sample('after calibration');
+    }
     await setModelAndLabels(s.page, modelPath);
     const runWasEnabled = (await s.page.getByTestId('run').isEnabled()) ?? true;
 
@@ -621,6 +640,13 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
       m.window = { from, to, images: b - a, seconds: round((to - from) / 1000, 1)! };
     }
   }
+  // Model loaded + warm-up done (engine-info appears), between the click and the planned progress bar.
+  const engineAfter = (page: Measurement['pages'][number] | undefined, click: number | undefined) => {
+    const a = page && click ? page.appear.find((x) => x[1] === 'engine-info' && x[2] && x[0] >= click) : undefined;
+    return a && click ? round((a[0] - click) / 1000, 2) : null;
+  };
+  if (m.run) (m.run as Record<string, unknown>).engineReadySeconds = engineAfter(m.pages[0], m.run.clickAt);
+  if (m.resume) m.resume.engineReadySeconds = engineAfter(m.pages[1], m.resume.clickAt as number);
   const tasks = m.pages
     .flatMap((p) => p.longtasks)
     .filter((t) => t[0] + t[1] >= (pickAt || 0))

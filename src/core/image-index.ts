@@ -49,6 +49,25 @@ class Grow<T extends Uint8Array | Uint16Array | Uint32Array | Int16Array> {
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Long loops over the index pause every 2^16 images (a few milliseconds of work). */
+const STEP_MASK = 0xffff;
+
+export function drain<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs a stepped computation, yielding to the page between steps, so no task runs long at 4.75 M images. */
+export async function drainYielding<T>(g: Generator<void, T>, pause: () => Promise<void>): Promise<T> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await pause();
+  }
+}
+
 export class ImageIndex {
   readonly classes: string[] = [];
   private readonly classIds = new Map<string, number>();
@@ -220,6 +239,11 @@ export class ImageIndex {
 
   /** The clean images whose identity also appears, with an outcome, in a corruption cell. */
   cleanMatched(): CellCounts | null {
+    return drain(this.cleanMatchedSteps());
+  }
+
+  /** cleanMatched() in steps of about STEP images, for a caller that yields to the page between them. */
+  *cleanMatchedSteps(): Generator<void, CellCounts | null> {
     const corruptedIds = new Set<number>();
     const cleanCells = this.cells.filter((c) => c.spec.corruption === null);
     if (!cleanCells.length) return null;
@@ -227,7 +251,10 @@ export class ImageIndex {
     const s = this.state.data;
     for (const cell of this.cells) {
       if (cell.spec.corruption === null) continue;
-      for (let i = cell.start; i < cell.start + cell.count; i++) if (s[i] === STATE_CORRECT || s[i] === STATE_WRONG) corruptedIds.add(key(i));
+      for (let i = cell.start; i < cell.start + cell.count; i++) {
+        if (s[i] === STATE_CORRECT || s[i] === STATE_WRONG) corruptedIds.add(key(i));
+        if ((i & STEP_MASK) === STEP_MASK) yield;
+      }
     }
     let out: CellCounts | null = null;
     for (const cell of cleanCells) {
@@ -270,6 +297,11 @@ export class ImageIndex {
    * identity per cell. Throws OutcomesError when one corruption × severity holds two images of one identity.
    */
   outcomes(): ImageOutcomes {
+    return drain(this.outcomesSteps());
+  }
+
+  /** outcomes() in steps of about STEP images, for a caller that yields to the page between them. */
+  *outcomesSteps(): Generator<void, ImageOutcomes> {
     const s = this.state.data;
     // identity (class id, stem id) → key index, over readable images only
     const ids = new Map<number, number>();
@@ -282,6 +314,7 @@ export class ImageIndex {
         ids.set(k, idList.length);
         idList.push(i);
       }
+      if ((i & STEP_MASK) === STEP_MASK) yield;
     }
     const strings = idList.map((i) => this.identity(i));
     const order = strings.map((_, j) => j).sort((a, b) => byCodeUnits(strings[a], strings[b]));
@@ -298,6 +331,7 @@ export class ImageIndex {
         const r = rank[ids.get(idKey(i))!];
         if (states[r] !== 0) throw new OutcomesError(`two images with the identity "${keys[r]}" in ${id}`);
         states[r] = s[i] === STATE_WRONG ? WRONG : CORRECT;
+        if ((i & STEP_MASK) === STEP_MASK) yield;
       }
       if (states) byCell.set(id, states);
     }

@@ -6,6 +6,7 @@
  * the same outcome there, and is counted once) and every count is recounted. Without them, a cell present in several
  * shards must have the same counts in each (the same images evaluated twice) and is taken once.
  */
+import { robustbenchMce } from './robustbench';
 import type { CellCounts } from './metrics';
 import {
   ABSENT,
@@ -102,6 +103,8 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   requireSame(docs, 'models', (d) => `sha256 ${d.model.sha256.slice(0, 12)}…`);
   requireSame(docs, 'datasets', (d) => JSON.stringify(d.dataset.name));
   requireSame(docs, 'preprocessing', (d) => JSON.stringify([d.preprocessing.mean, d.preprocessing.std, d.preprocessing.inputSize, d.preprocessing.cleanResize]));
+  // A subset's numbers (and RobustBench's normalisation) must never be mixed with another selection's.
+  requireSame(docs, 'image selections', (d) => (d.subset ? JSON.stringify(d.subset) : 'all images'));
   const notes = [`merged from ${docs.length} results: ${docs.map(label).join('; ')}`];
   const withOutcomes = docs.every((d) => d.outcomes);
   if (!withOutcomes && docs.some((d) => d.outcomes)) notes.push('per-image outcomes dropped: not every merged result has them');
@@ -168,6 +171,8 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   if (outcomes) doc.outcomes = encodeOutcomes(outcomes);
   const ssim = mergeSsim(docs, notes);
   if (ssim) doc.ssim = ssim;
+  if (first.subset) doc.subset = { ...first.subset };
+  if (first.subset?.kind === 'robustbench') doc.robustbench = { ...robustbenchMce(counts), missingIds: Math.min(...docs.map((d) => d.robustbench?.missingIds ?? 0)), subsetSize: 5000 };
   return doc;
 }
 

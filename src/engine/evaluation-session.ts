@@ -15,7 +15,7 @@
  */
 import { labelsFromSortedFolders, indexOfClass, type LabelSet } from '../core/labels';
 import type { ModelCard } from '../core/model-card';
-import { ImageIndex, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
+import { ImageIndex, drainYielding, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
 import { buildResult, type ResultDocument, type RunTiming } from '../core/result-document';
 import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
 import { sanityCheck, type SanityWarning } from '../core/sanity-check';
@@ -124,7 +124,8 @@ export interface SessionDeps {
   saveInputs(s: Parameters<typeof saveInputs>[0]): Promise<unknown>;
   requestPersistence(): Promise<unknown>;
   cores(): number;
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Takes the run's lock (one tab per evaluation) or throws; resolves to its release. */
+  lock(key: string): Promise<() => void>;
 }
 
 export const browserDeps: SessionDeps = {
@@ -137,7 +138,7 @@ export const browserDeps: SessionDeps = {
   saveInputs,
   requestPersistence,
   cores: () => globalThis.navigator?.hardwareConcurrency || 2,
-  withLock: (key, fn) => withRunLock(key, fn),
+  lock: (key) => runLock(key),
 };
 
 /** A cell of the run and where its files come from. */
@@ -368,7 +369,8 @@ export class EvaluationSession {
     mark('run-start');
     const controller = (this.controller = new AbortController());
     let engine: PipelineEngine | null = null;
-    let finishPartial: (() => ResultDocument | null) | null = null;
+    let finishPartial: (() => Promise<ResultDocument | null>) | null = null;
+    let release: (() => void) | null = null;
     try {
       const bytes = await inputs.model.arrayBuffer().catch((e: Error) => {
         throw new Error(`could not read ${inputs.modelName}: ${e.message}`);
@@ -386,6 +388,11 @@ export class EvaluationSession {
         engineInfo: describeEngine(engine, inputs.backend),
       });
       const io = engine.loaded.io;
+      const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
+      const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
+      const key = runKey(evaluation, datasets);
+      // One tab at a time per evaluation, taken before any listing: a second tab would infer the same images twice.
+      release = await this.deps.lock(key);
 
       // Structure first: which cells exist (no file opened, no cell listed yet).
       const ignored = new IgnoredFiles();
@@ -422,9 +429,6 @@ export class EvaluationSession {
       this.set({ warnings });
 
       const index = new ImageIndex(indexOfClass(labels));
-      const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
-      const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
-      const key = runKey(evaluation, datasets);
       const evalId = await this.deps.evaluationId(evaluation);
       void this.deps.requestPersistence();
       await this.deps.saveInputs({
@@ -447,9 +451,9 @@ export class EvaluationSession {
       const completed = new CompletedRun(index, [], evalId, { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend }, labels, this.deps.readPrefix);
       const cellSources: DatasetSource[] = (completed as unknown as { cellSources: DatasetSource[] }).cellSources;
 
-      const makeResult = (c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean }): ResultDocument => {
+      const makeResult = async (c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean }): Promise<ResultDocument> => {
         const counts = index.counts();
-        const cleanMatched = index.cleanMatched();
+        const cleanMatched = await drainYielding(index.cleanMatchedSteps(), yieldIfBusy);
         const unreadable = index.unreadableList();
         const notes = [...(engine?.notes ?? []), ...(inputs.datasetNotes ?? [])];
         if (c.partial) notes.push(`cancelled: ${(c.inferred + c.fromCache + unreadable.length).toLocaleString()} images evaluated`);
@@ -471,7 +475,7 @@ export class EvaluationSession {
           },
         );
         try {
-          const outcomes = index.outcomes();
+          const outcomes = await drainYielding(index.outcomesSteps(), yieldIfBusy);
           const mismatch = outcomesProblems(decodeOutcomes(outcomes), doc);
           if (mismatch.length) throw new OutcomesError(mismatch[0]);
           doc.outcomes = outcomes;
@@ -492,10 +496,9 @@ export class EvaluationSession {
       };
 
       const counters = { inferred: 0, fromCache: 0 };
-      finishPartial = () => (counters.inferred + counters.fromCache > 0 ? makeResult({ ...counters, partial: true }) : null);
-      const evaluated = await this.deps.withLock(key, () => {
-        this.set({ status: 'running' });
-        return this.pipeline({
+      finishPartial = async () => (counters.inferred + counters.fromCache > 0 ? makeResult({ ...counters, partial: true }) : null);
+      this.set({ status: 'running' });
+      const evaluated = await this.pipeline({
           engine: engine!,
           cells,
           firstListing,
@@ -511,9 +514,8 @@ export class EvaluationSession {
           subset: inputs.subset,
           estimatedCells: cells.length,
         });
-      });
       this.completed = completed;
-      let result = makeResult({
+      let result = await makeResult({
         inferred: counters.inferred,
         fromCache: counters.fromCache,
         inferredAllSessions: evaluated.record.inferredStored,
@@ -554,10 +556,11 @@ export class EvaluationSession {
       });
     } catch (err) {
       if (err instanceof RunCancelled) {
-        const partial = finishPartial?.() ?? null;
+        const partial = (await finishPartial?.()) ?? null;
         this.set({ status: 'cancelled', partial, result: null });
       } else this.fail((err as Error).message);
     } finally {
+      release?.();
       engine?.dispose();
       this.controller = null;
       this.writer = null;
@@ -833,12 +836,23 @@ function padded(tensor: Float32Array, n: number, fixedBatch: number | null): Flo
   return out;
 }
 
-/** One tab at a time per evaluation: a second tab would infer the same images twice. */
-async function withRunLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * One tab at a time per evaluation (Web Locks): resolves to the lock's release, or throws when another tab of this
+ * origin holds it. Without the Locks API there is nothing to hold.
+ */
+function runLock(key: string): Promise<() => void> {
   const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)?.locks;
-  if (!locks) return fn();
-  return locks.request(`shiftlens:${key}`, { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('this evaluation is already running in another tab of ShiftLens; let it finish there (its results land in the same cache)');
-    return fn();
-  }) as Promise<T>;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve, reject) => {
+    locks
+      .request(`shiftlens:${key}`, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          reject(new Error('this evaluation is already running in another tab of ShiftLens; let it finish there (its results land in the same cache)'));
+          return;
+        }
+        // Held until the run releases it.
+        return new Promise<void>((release) => resolve(release));
+      })
+      .catch(reject);
+  });
 }

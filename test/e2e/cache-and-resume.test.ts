@@ -158,22 +158,24 @@ describeFixtures('per-image cache, resume and bad files', () => {
   });
 
   it('a second tab starting the same evaluation is told to let the first one finish', async () => {
-    const ds = new TempDataset('two-tabs').copyClasses('imagenet-c-mini/frost/3', 'frost/3', 50).copyClasses('imagenet-c-mini/frost/4', 'frost/4', 50);
+    // 250 images at batch 1 in the first tab, so it is still running when the second tab reaches the lock.
+    const ds = new TempDataset('two-tabs');
+    for (const sev of [1, 2, 3, 4, 5]) ds.copyClasses(`imagenet-c-mini/frost/${sev}`, `frost/${sev}`, 50);
     const second = await app.context.newPage();
     try {
       await app.page.reload();
       await second.goto(app.url);
       await app.page.bringToFront();
-      await startRun(app.page, inputs(ds.root));
+      await startRun(app.page, { ...inputs(ds.root), batchSize: 1 });
       await app.page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'running');
       await second.bringToFront();
-      await startRun(second, inputs(ds.root));
-      await second.waitForFunction(() => (document.querySelector('[data-testid="status"]')?.textContent ?? '').startsWith('error'));
+      await startRun(second, { ...inputs(ds.root), batchSize: 1 });
+      await second.waitForFunction(() => (document.querySelector('[data-testid="status"]')?.textContent ?? '').startsWith('error'), undefined, { timeout: 120_000 });
       expect(await second.getByTestId('status').textContent()).toMatch(/already running in another tab/);
       await waitForDone(app.page, 300_000);
       const result = JSON.parse(await downloadFrom(app.page, 'export-json'));
-      expect(result.counts.inferredAllSessions).toBe(100);
-      expectCountsMatchReference(result, [['frost', '3'], ['frost', '4']]);
+      expect(result.counts.inferredAllSessions).toBe(250);
+      expectCountsMatchReference(result, [1, 2, 3, 4, 5].map((sev) => ['frost', String(sev)] as [string, string]));
     } finally {
       await second.close();
       ds.dispose();

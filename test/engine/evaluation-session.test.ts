@@ -104,7 +104,7 @@ function fakes(world: World): SessionDeps {
     saveInputs: async () => undefined,
     requestPersistence: async () => true,
     cores: () => 3,
-    withLock: (_key, fn) => fn(),
+    lock: async () => () => {},
   };
 }
 
