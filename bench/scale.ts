@@ -34,6 +34,7 @@
  *   SCALE_CALIBRATE_FILES   handle path: before the pick, time the stand-in alone (a walk of the whole tree, and
  *                           getFile() on this many files; default 10000, 0 = skip), to tell its cost from the app's
  *   SCALE_BATCH             batch size to type into the app (default: the app's auto)
+ *   SCALE_THREADS           WASM threads to choose in the app (default: the app's auto)
  *   SCALE_FULL=250000       also run one corruption (5 cells) to done on SCALE_FULL_PATH (default handle),
  *                           export both, with SCALE_FULL_TIMEOUT_S (default 7200)
  *   SCALE_TMP               where the model, downloads and hard-linked trees go (default the OS temp dir; must
@@ -68,6 +69,7 @@ const FINISH_BUDGET_S = num('SCALE_FINISH_BUDGET_S', 300);
 const RESUME = env('SCALE_RESUME', '1') !== '0';
 const CALIBRATE_FILES = num('SCALE_CALIBRATE_FILES', 10_000);
 const BATCH = process.env.SCALE_BATCH ? Number(process.env.SCALE_BATCH) : null;
+const THREADS = process.env.SCALE_THREADS ? Number(process.env.SCALE_THREADS) : null;
 const FULL = num('SCALE_FULL', 0);
 const FULL_PATH = env('SCALE_FULL_PATH', 'handle') as PathKind;
 const FULL_TIMEOUT_MS = num('SCALE_FULL_TIMEOUT_S', 7200) * 1000;
@@ -166,6 +168,7 @@ async function setModelAndLabels(page: Page, modelPath: string): Promise<void> {
   await page.getByTestId('model-input').setInputFiles(modelPath, { timeout: 60_000 });
   await page.getByTestId('labels-input').setInputFiles(LABELS, { timeout: 60_000 });
   if (BATCH) await page.getByTestId('batch-size').fill(String(BATCH), { timeout: 60_000 });
+  if (THREADS) await page.getByTestId('threads-select').selectOption(String(THREADS), { timeout: 60_000 });
 }
 
 /** Clicks the app's folder-picker button for the ImageNet-C folder; which one it found. */
@@ -616,10 +619,12 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
   let heapSlope: number | null = null;
   let rssSlope: number | null = null;
   if (first && firstAt) {
+    // Over the steady window (as images/s): the first minute after the first inference still carries planning's garbage.
     const end = Math.min(windowEnd || Infinity, reloadAt);
-    const hp = m.samples.filter((s) => s.t >= firstAt && s.t <= end && s.heapUsedMB !== null && s.progress !== null).map((s) => [s.progress!, s.heapUsedMB!] as [number, number]);
+    const start = m.mode === 'full' ? firstAt : firstAt + Math.min(60_000, (end - firstAt) / 3);
+    const hp = m.samples.filter((s) => s.t >= start && s.t <= end && s.heapUsedMB !== null && s.progress !== null).map((s) => [s.progress!, s.heapUsedMB!] as [number, number]);
     const rp = fast
-      .filter((f) => f[0] >= firstAt && f[0] <= end)
+      .filter((f) => f[0] >= start && f[0] <= end)
       .map((f) => [progressAt(first.progress, f[0]), f[3]] as [number | null, number])
       .filter((x): x is [number, number] => x[0] !== null);
     const span = (pts: [number, number][]) => (pts.length ? Math.max(...pts.map((p) => p[0])) - Math.min(...pts.map((p) => p[0])) : 0);
@@ -728,7 +733,18 @@ async function main(): Promise<void> {
   const doc = {
     generatedAt: new Date().toISOString(),
     machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? null, ramGB: round(totalmem() / 2 ** 30, 1), chromium: chromiumVersion(), node: process.version, platform: `${process.platform} ${process.arch}` },
-    app: { dist: process.env.SHIFTLENS_DIST ?? 'dist', gitHead },
+    app: {
+      dist: process.env.SHIFTLENS_DIST ?? 'dist',
+      /** When that build was written (the checkout may have moved on since). */
+      distBuiltAt: (() => {
+        try {
+          return statSync(join(PROJECT_ROOT, process.env.SHIFTLENS_DIST ?? 'dist', 'index.html')).mtime.toISOString();
+        } catch {
+          return null;
+        }
+      })(),
+      gitHeadNow: gitHead,
+    },
     config: {
       sizes: SIZES,
       paths: PATHS,
@@ -742,6 +758,7 @@ async function main(): Promise<void> {
       finishBudgetS: FINISH_BUDGET_S,
       resume: RESUME,
       batch: BATCH,
+      threads: THREADS,
       full: FULL || null,
       model: { bytes: modelBytes.length, sha256: createHash('sha256').update(modelBytes).digest('hex'), graph: 'GlobalAveragePool → Flatten → Gemm 3→1000, input [N,3,224,224]' },
     },
@@ -759,7 +776,7 @@ async function main(): Promise<void> {
     void stop().then(() => process.exit(130));
   });
   try {
-    console.log(`bench:scale · ${doc.machine.chromium} · ${doc.machine.cores} cores, ${doc.machine.ramGB} GB · app ${doc.app.dist} @ ${gitHead?.slice(0, 9) ?? '?'}`);
+    console.log(`bench:scale · ${doc.machine.chromium} · ${doc.machine.cores} cores, ${doc.machine.ramGB} GB · app ${doc.app.dist} built ${doc.app.distBuiltAt ?? '?'} (checkout now @ ${gitHead?.slice(0, 9) ?? '?'})`);
     const handleSizes = PATHS.includes('handle') ? SIZES : [];
     const webkitSizes = PATHS.includes('webkitdir') ? STANDARD_SIZES.filter((s) => s <= WEBKITDIR_MAX) : [];
     const all = [...new Set([...handleSizes, ...webkitSizes])].sort((a, b) => a - b);

@@ -1,3 +1,4 @@
+import { yieldToBrowser } from './main-thread';
 import { createStore, getMany, get, promisifyRequest, type UseStore } from 'idb-keyval';
 import { EVALUATION_COUNTER_KEY, RUN_PREFIX, evaluationIdKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 
@@ -78,18 +79,26 @@ export function findEvaluationId(e: EvaluationKey): Promise<number | undefined> 
   return get<number>(evaluationIdKey(e), store());
 }
 
+/** Records per read in readPrefix: deserialising 50,000 at once would be one long main-thread task. */
+const READ_CHUNK = 2000;
+
 /**
- * Every cached prediction under a key prefix (one cell's folder), as (key suffix → value). One key range read
- * instead of one get per image: a 50,000-image cell is a single request.
+ * Every cached prediction under a key prefix (one cell's folder), as (key suffix → value): key-range reads of
+ * READ_CHUNK records instead of one get per image, each in its own task.
  */
 export async function readPrefix(prefix: string): Promise<Map<string, CachedPrediction>> {
-  const r = range(prefix);
-  const [keys, values] = await store()('readonly', (s) =>
-    Promise.all([promisifyRequest(s.getAllKeys(r)), promisifyRequest(s.getAll(r)) as Promise<CachedPrediction[]>]),
-  );
   const out = new Map<string, CachedPrediction>();
-  for (let i = 0; i < keys.length; i++) out.set((keys[i] as string).slice(prefix.length), values[i]);
-  return out;
+  const upper = `${prefix}\uffff`;
+  let r = IDBKeyRange.bound(prefix, upper);
+  for (;;) {
+    const [keys, values] = await store()('readonly', (s) =>
+      Promise.all([promisifyRequest(s.getAllKeys(r, READ_CHUNK)), promisifyRequest(s.getAll(r, READ_CHUNK)) as Promise<CachedPrediction[]>]),
+    );
+    for (let i = 0; i < keys.length; i++) out.set((keys[i] as string).slice(prefix.length), values[i]);
+    if (keys.length < READ_CHUNK) return out;
+    r = IDBKeyRange.bound(keys[keys.length - 1], upper, true);
+    await yieldToBrowser();
+  }
 }
 
 export function getRun(key: string): Promise<RunRecord | undefined> {
