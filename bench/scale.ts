@@ -29,7 +29,7 @@
  *   SCALE_WEBKITDIR_RSS_STOP_MB  the same for the webkitdir path (default 8000)
  *   SCALE_LIST_TIMEOUT_S    listing / planning limit (default 1200)
  *   SCALE_SIZE_TIMEOUT_S    whole-session limit per size and path (default 3600)
- *   SCALE_FINISH_BUDGET_S   finish the run (for the exports) when the rest should take at most this (default 300)
+ *   SCALE_FINISH_BUDGET_S   finish the run (for the exports) when the rest should take at most this (default 900)
  *   SCALE_RESUME=0          skip the reload / resume step
  *   SCALE_CALIBRATE_FILES   handle path: before the pick, time the stand-in alone (a walk of the whole tree, and
  *                           getFile() on this many files; default 10000, 0 = skip), to tell its cost from the app's
@@ -65,7 +65,7 @@ const RSS_LIMIT_MB = num('SCALE_RSS_LIMIT_MB', 10_000);
 const WEBKITDIR_RSS_STOP_MB = num('SCALE_WEBKITDIR_RSS_STOP_MB', 8_000);
 const LIST_TIMEOUT_MS = num('SCALE_LIST_TIMEOUT_S', 1200) * 1000;
 const SIZE_TIMEOUT_MS = num('SCALE_SIZE_TIMEOUT_S', 3600) * 1000;
-const FINISH_BUDGET_S = num('SCALE_FINISH_BUDGET_S', 300);
+const FINISH_BUDGET_S = num('SCALE_FINISH_BUDGET_S', 900);
 const RESUME = env('SCALE_RESUME', '1') !== '0';
 const CALIBRATE_FILES = num('SCALE_CALIBRATE_FILES', 10_000);
 const BATCH = process.env.SCALE_BATCH ? Number(process.env.SCALE_BATCH) : null;

@@ -1,5 +1,15 @@
 import type { CellCounts, CorruptionCounts } from './metrics';
-import type { PlannedImage } from './evaluation-plan';
+
+/** One image to evaluate: where it is, which cell, its class index and the identity that ties it to its clean original. */
+export interface PlannedImage {
+  readonly path: string;
+  /** null for a clean image. */
+  readonly corruption: string | null;
+  readonly severity: number | null;
+  readonly label: number;
+  /** Ties a corrupted image to its clean original (class folder + file stem). */
+  readonly identity: string;
+}
 
 export interface ImagePrediction extends PlannedImage {
   /** Top-k class indices, descending logit (ties to the lower index); empty when unreadable. */

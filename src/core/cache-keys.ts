@@ -11,13 +11,6 @@ export function preprocessingId(card: Pick<ModelCard, 'mean' | 'std' | 'inputSiz
   return `v${PIPELINE_VERSION};m${n(card.mean)};s${n(card.std)};i${card.inputSize};r${card.resizeTo}${filter}`;
 }
 
-/** A file as the cache knows it: where it sits in the picked folder, how big it is and when it last changed. */
-export interface FileIdentity {
-  readonly path: string;
-  readonly size: number;
-  readonly lastModified: number;
-}
-
 /** The evaluation a prediction belongs to: one model, one preprocessing, one output. */
 export interface EvaluationKey {
   readonly modelSha256: string;
@@ -32,11 +25,7 @@ export function evaluationPrefix(e: EvaluationKey): string {
   return `${PREDICTION_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|`;
 }
 
-export function predictionKey(e: EvaluationKey, f: FileIdentity): string {
-  return `${evaluationPrefix(e)}${f.path}|${f.size}|${f.lastModified}`;
-}
-
-/** Prefix of the predictions of one picked folder (its name is the first path segment). */
+/** Prefix of one picked folder's predictions in the keys of earlier versions (cleared by the Cache panel). */
 export function datasetPrefix(e: EvaluationKey, folderName: string): string {
   return `${evaluationPrefix(e)}${folderName}/`;
 }

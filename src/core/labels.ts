@@ -89,3 +89,26 @@ export function labelsFromSortedFolders(folders: Iterable<string>): LabelSet {
 export function indexOfClass(labels: LabelSet): Map<string, number> {
   return new Map(labels.wnids.map((w, i) => [w, i]));
 }
+
+/**
+ * The class order of a run: the labels given (a file or the card), else — only when the data's class folders
+ * number exactly the model's classes — the sorted folders (ImageFolder order). Numbering a subset of folders
+ * would give wrong class indices, so that is refused.
+ */
+export function resolveLabels(given: LabelSet | null, folders: Iterable<string>, numClasses: number): { labels: LabelSet; warnings: string[] } {
+  const warnings: string[] = [];
+  let labels = given;
+  if (!labels) {
+    const all = new Set(folders);
+    if (all.size !== numClasses) {
+      throw new LabelsError(
+        `a labels file is needed: the data has ${all.size} class folders but the model has ${numClasses} classes, ` +
+          'so numbering the folders would give wrong class indices (give imagenet_class_index.json or a synset file)',
+      );
+    }
+    labels = labelsFromSortedFolders(all);
+    warnings.push(`no labels file: classes numbered by the ${numClasses} sorted class folders (ImageFolder order)`);
+  }
+  if (labels.wnids.length !== numClasses) throw new LabelsError(`the labels list has ${labels.wnids.length} classes but the model outputs ${numClasses}`);
+  return { labels, warnings };
+}

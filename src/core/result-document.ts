@@ -402,17 +402,18 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
   return doc;
 }
 
-/** One line per image, in the format of the reference predictions (`path`, `label`, `top5`, `logits_top5`). */
-export function predictionsJsonl(preds: Iterable<import('./aggregate').ImagePrediction>): string {
+/** One image as a JSON line, in the format of the reference predictions (`path`, `label`, `top5`, `logits_top5`). */
+export function predictionLine(p: Pick<ImagePrediction, 'path' | 'label' | 'top' | 'topLogits' | 'unreadable'>): string {
+  return JSON.stringify(
+    p.unreadable !== undefined
+      ? { path: p.path, label: p.label, unreadable: p.unreadable }
+      : { path: p.path, label: p.label, top5: p.top, logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5) },
+  );
+}
+
+/** One line per image (predictionLine), for a small set held in memory. */
+export function predictionsJsonl(preds: Iterable<ImagePrediction>): string {
   const lines: string[] = [];
-  for (const p of preds) {
-    lines.push(
-      JSON.stringify(
-        p.unreadable !== undefined
-          ? { path: p.path, label: p.label, unreadable: p.unreadable }
-          : { path: p.path, label: p.label, top5: p.top, logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5) },
-      ),
-    );
-  }
+  for (const p of preds) lines.push(predictionLine(p));
   return lines.length ? lines.join('\n') + '\n' : '';
 }

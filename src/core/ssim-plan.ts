@@ -1,4 +1,4 @@
-import type { PlannedImage } from './evaluation-plan';
+import type { PlannedImage } from './aggregate';
 
 /** A corrupted image and the clean original it is compared with. */
 export interface SsimPair {
@@ -41,12 +41,18 @@ export function planSsimPairs(images: readonly PlannedImage[], cap: number | nul
     byCell.set(id, list);
   }
   const pairs: SsimPair[] = [];
-  for (const [cell, list] of byCell) {
-    list.sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
-    const take = cap === null || list.length <= cap ? list : Array.from({ length: cap }, (_, i) => list[Math.floor((i * list.length) / cap)]);
-    for (const im of take) pairs.push({ cell, corruptedPath: im.path, cleanPath: cleanOf.get(im.identity)! });
-  }
+  for (const [cell, list] of byCell) pairs.push(...cellSsimPairs(cell, list, cleanOf, cap));
   return pairs;
+}
+
+/**
+ * One cell's pairs: of its images whose clean original is known (`cleanOf`: identity → clean path), at most `cap`,
+ * spread evenly over them sorted by identity. Sorts `list` in place.
+ */
+export function cellSsimPairs(cell: string, list: { identity: string; path: string }[], cleanOf: ReadonlyMap<string, string>, cap: number | null): SsimPair[] {
+  list.sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+  const take = cap === null || list.length <= cap ? list : Array.from({ length: cap }, (_, i) => list[Math.floor((i * list.length) / cap)]);
+  return take.map((im) => ({ cell, corruptedPath: im.path, cleanPath: cleanOf.get(im.identity)! }));
 }
 
 /** Per-cell mean and (population) standard deviation; pairs whose SSIM could not be computed are left out. */

@@ -13,21 +13,21 @@
  * reused unopened; if any differs, every cached image of that cell is opened and checked, and those that changed
  * are evaluated again. A cached prediction made against another label is never reused.
  */
-import { labelsFromSortedFolders, indexOfClass, type LabelSet } from '../core/labels';
+import { indexOfClass, resolveLabels, type LabelSet } from '../core/labels';
 import type { ModelCard } from '../core/model-card';
 import { ImageIndex, drainYielding, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
-import { buildResult, type ResultDocument, type RunTiming } from '../core/result-document';
+import { buildResult, predictionLine, type ResultDocument, type RunTiming } from '../core/result-document';
 import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
 import { sanityCheck, type SanityWarning } from '../core/sanity-check';
 import { folderPrefix, preprocessingId, runKey, shortPredictionKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 import { selectInClass, describeSubset, type SubsetSpec } from '../core/subsets';
 import { robustbenchMce, robustbenchMissing, ROBUSTBENCH_SUBSET_SIZE } from '../core/robustbench';
 import type { ImagePrediction } from '../core/aggregate';
-import type { SsimPair } from '../core/ssim-plan';
+import { cellSsimPairs, type SsimPair } from '../core/ssim-plan';
 import { sha256Hex } from '../core/sha256';
 import { CacheWriter } from './cache-writer';
 import { evaluationId, getRun, readPrefix, requestPersistence, storePredictions } from './prediction-cache';
-import { IgnoredFiles, type DatasetScan, type DatasetSource } from './dataset-source';
+import { IgnoredFiles, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
 import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
 import { DecoderPool } from './decoder-pool';
 import { InferenceEngine, shouldRestart } from './inference-engine';
@@ -223,10 +223,10 @@ export class CompletedRun {
         const path = ix.path(i, cell);
         const label = ix.label(i);
         lines.push(
-          JSON.stringify(
+          predictionLine(
             state === STATE_UNREADABLE
-              ? { path, label, unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
-              : { path, label, top5: c?.t ?? [ix.top1(i)], logits_top5: (c?.l ?? []).map((v) => Math.round(v * 1e5) / 1e5) },
+              ? { path, label, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
+              : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [] },
           ),
         );
         if (lines.length === 4096) {
@@ -264,11 +264,7 @@ export class CompletedRun {
       byCell.set(id, list);
     }
     const pairs: SsimPair[] = [];
-    for (const [cell, list] of byCell) {
-      list.sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
-      const take = cap === null || list.length <= cap ? list : Array.from({ length: cap }, (_, i) => list[Math.floor((i * list.length) / cap)]);
-      for (const im of take) pairs.push({ cell, corruptedPath: im.path, cleanPath: cleanOf.get(im.identity)! });
-    }
+    for (const [cell, list] of byCell) pairs.push(...cellSsimPairs(cell, list, cleanOf, cap));
     return pairs;
   }
 
@@ -405,20 +401,14 @@ export class EvaluationSession {
         ...(cleanScan?.cells ?? []).map((spec) => ({ spec, source: inputs.clean! })),
       ];
       // The class order: the labels file, the card's labels, or — only when every class is there — the sorted folders.
-      const firstListing = await cells[0].source.listCell(cells[0].spec, ignored);
-      let labels = inputs.labels ?? (card.labels ? { wnids: card.labels, names: card.labels, source: 'model card' } : null);
-      if (!labels) {
-        const folders = new Set(firstListing.map((c) => c.folder));
-        if (folders.size !== io.numClasses) {
-          throw new PlanError(
-            `a labels file is needed: the data has ${folders.size} class folders but the model has ${io.numClasses} classes, ` +
-              'so numbering the folders would give wrong class indices (give imagenet_class_index.json or a synset file)',
-          );
-        }
-        labels = labelsFromSortedFolders(folders);
-        warnings.push(`no labels file: classes numbered by the ${io.numClasses} sorted class folders (ImageFolder order)`);
-      }
-      if (labels.wnids.length !== io.numClasses) throw new PlanError(`the labels list has ${labels.wnids.length} classes but the model outputs ${io.numClasses}`);
+      // Without labels the class folders of the first cell of each folder are counted (listed once, reused below).
+      const listed = new Map<number, ClassListing[]>();
+      const given = inputs.labels ?? (card.labels ? { wnids: card.labels, names: card.labels, source: 'model card' } : null);
+      const firstOf = [0, corruptedScan?.cells.length ?? 0].filter((k, j, all) => k < cells.length && all.indexOf(k) === j);
+      for (const k of given ? [0] : firstOf) listed.set(k, await cells[k].source.listCell(cells[k].spec, ignored));
+      const resolved = resolveLabels(given, [...listed.values()].flatMap((l) => l.map((c) => c.folder)), io.numClasses);
+      const labels = resolved.labels;
+      warnings.push(...resolved.warnings);
       if (corruptedScan?.missingSeverities.length) {
         warnings.push(`missing severities: ${corruptedScan.missingSeverities.map((m) => `${m.corruption}/${m.severity}`).join(', ')} — CE uses the severities present`);
       }
@@ -465,7 +455,7 @@ export class EvaluationSession {
             createdAt: new Date().toISOString(),
             model: { name: card.name, file: inputs.modelName, bytes: bytes.byteLength, sha256, inputName: io.inputName, logitsOutput: io.logitsOutput, card: card as unknown as Record<string, unknown> },
             backend: engine!.loaded.backend,
-            labels: { source: labels!.source, count: labels!.wnids.length },
+            labels: { source: labels.source, count: labels.wnids.length },
             dataset: { name: inputs.corrupted?.name ?? '', layout: corruptedScan?.layout ?? 'empty', images: index.size, ignoredFiles: ignored.count },
             preprocessing: { mean: [...card.mean], std: [...card.std], inputSize: card.inputSize, cleanResize: card.resizeTo, decoder: DECODER_DESCRIPTION },
             cleanDatasetName: inputs.clean?.name,
@@ -501,7 +491,7 @@ export class EvaluationSession {
       const evaluated = await this.pipeline({
           engine: engine!,
           cells,
-          firstListing,
+          listed,
           index,
           cellSources,
           ignored,
@@ -617,7 +607,8 @@ export class EvaluationSession {
     const prepare = async (k: number): Promise<{ cell: number; todo: number[] }> => {
       const { spec, source } = cells[k];
       phase = `listing ${spec.dir}`;
-      const listing = k === 0 ? o.firstListing : await source.listCell(spec, o.ignored);
+      const listing = o.listed.get(k) ?? (await source.listCell(spec, o.ignored));
+      o.listed.delete(k);
       const classes: { folder: string; files: string[] }[] = [];
       for (const c of listing) {
         if (!index.hasLabel(c.folder)) {
@@ -814,7 +805,8 @@ export class EvaluationSession {
 interface PipelineOptions {
   engine: PipelineEngine;
   cells: RunCell[];
-  firstListing: { folder: string; files: string[] }[];
+  /** Cells already listed (to resolve labels), by position. */
+  listed: Map<number, ClassListing[]>;
   index: ImageIndex;
   cellSources: DatasetSource[];
   ignored: IgnoredFiles;

@@ -9,29 +9,6 @@ export function fromFileList(list: FileList | File[]): PickedFile[] {
   return Array.from(list, (file) => ({ path: file.webkitRelativePath || file.name, file }));
 }
 
-type DirHandle = FileSystemDirectoryHandle & { values(): AsyncIterable<FileSystemHandle> };
-
-/** Walks a File System Access directory handle (showDirectoryPicker, or a dropped folder's handle). */
-export async function fromDirectoryHandle(dir: FileSystemDirectoryHandle, prefix = dir.name): Promise<PickedFile[]> {
-  const out: PickedFile[] = [];
-  const walk = async (d: DirHandle, path: string) => {
-    for await (const h of d.values()) {
-      const p = `${path}/${h.name}`;
-      if (h.kind === 'directory') await walk(h as DirHandle, p);
-      else {
-        try {
-          out.push({ path: p, file: await (h as FileSystemFileHandle).getFile() });
-        } catch {
-          // Unreadable entries (permissions, vanished files) are reported by size 0 → "empty file".
-          out.push({ path: p, file: new File([], h.name) });
-        }
-      }
-    }
-  };
-  await walk(dir as DirHandle, prefix);
-  return out;
-}
-
 /** A dropped folder, through the older FileSystemEntry API (works in every Chromium and Firefox). */
 export async function fromDataTransfer(dt: DataTransfer): Promise<PickedFile[]> {
   const entries = Array.from(dt.items)

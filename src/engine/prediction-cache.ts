@@ -1,11 +1,9 @@
 import { yieldToBrowser } from './main-thread';
-import { createStore, getMany, get, promisifyRequest, type UseStore } from 'idb-keyval';
+import { createStore, get, promisifyRequest, type UseStore } from 'idb-keyval';
 import { EVALUATION_COUNTER_KEY, RUN_PREFIX, evaluationIdKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 
 const DB_NAME = 'shiftlens';
 const STORE_NAME = 'cache';
-/** getMany/setMany chunk: ~1000 records a transaction is where IndexedDB stops getting faster. */
-const CHUNK = 1000;
 
 let storeInstance: UseStore | null = null;
 function store(): UseStore {
@@ -25,12 +23,6 @@ export class StorageFullError extends Error {
 export function isQuotaError(e: unknown): boolean {
   const name = (e as DOMException | null)?.name;
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED' || /quota/i.test((e as Error)?.message ?? '');
-}
-
-export async function lookupPredictions(keys: readonly string[]): Promise<(CachedPrediction | undefined)[]> {
-  const out: (CachedPrediction | undefined)[] = [];
-  for (let i = 0; i < keys.length; i += CHUNK) out.push(...(await getMany<CachedPrediction>(keys.slice(i, i + CHUNK) as string[], store())));
-  return out;
 }
 
 /**

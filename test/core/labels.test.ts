@@ -1,6 +1,6 @@
 import { beforeAll, describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { LabelsError, indexOfClass, labelsFromSortedFolders, parseLabels, type LabelSet } from '../../src/core/labels';
+import { LabelsError, indexOfClass, labelsFromSortedFolders, parseLabels, resolveLabels, type LabelSet } from '../../src/core/labels';
 import { describeFixtures, fixture } from '../support/fixtures';
 
 describe('parseLabels: Keras imagenet_class_index.json style', () => {
@@ -160,5 +160,22 @@ describeFixtures('parseLabels on the real label files', () => {
   it('the reference predictions use these indices (spot check)', () => {
     // imagenet-c-mini/brightness/1/n01630670/... has label 26 in the reference predictions
     expect(indexOfClass(json).get('n01630670')).toBe(26);
+  });
+});
+
+describe('resolveLabels: the class order of a run', () => {
+  const given = { wnids: ['a', 'b', 'c'], names: ['a', 'b', 'c'], source: 'file' };
+  it('takes the labels given, and refuses a list that does not match the model', () => {
+    expect(resolveLabels(given, ['zzz'], 3)).toEqual({ labels: given, warnings: [] });
+    expect(() => resolveLabels(given, [], 1000)).toThrow(/labels list has 3 classes but the model outputs 1000/);
+  });
+  it('numbers sorted folders only when they are exactly the model classes, with a warning', () => {
+    const r = resolveLabels(null, ['zebra', 'apple', 'mango', 'apple'], 3);
+    expect(r.labels.wnids).toEqual(['apple', 'mango', 'zebra']);
+    expect(r.warnings[0]).toMatch(/no labels file.*sorted class folders/);
+  });
+  it('fewer or more folders than classes → a labels file is needed', () => {
+    expect(() => resolveLabels(null, ['n01440764', 'n15075141'], 1000)).toThrow(/labels file is needed.*2 class folders.*1000 classes/);
+    expect(() => resolveLabels(null, ['a', 'b', 'c'], 2)).toThrow(LabelsError);
   });
 });

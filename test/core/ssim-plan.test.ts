@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planSsimPairs, summarizeSsim } from '../../src/core/ssim-plan';
-import type { PlannedImage } from '../../src/core/evaluation-plan';
+import type { PlannedImage } from '../../src/core/aggregate';
 
 const corrupted = (c: string, s: number, id: string): PlannedImage => ({ path: `${c}/${s}/${id}.JPEG`, corruption: c, severity: s, label: 0, identity: id });
 const clean = (id: string): PlannedImage => ({ path: `val/${id}.JPEG`, corruption: null, severity: null, label: 0, identity: id });
