@@ -5,6 +5,7 @@ import { readFileSync, createReadStream, existsSync, readdirSync, writeFileSync 
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_META } from './src/csp';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -13,6 +14,34 @@ const isolationHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
+
+/** What the built app is served with: isolation plus the Content-Security-Policy (src/csp.ts). */
+const appHeaders = { ...isolationHeaders, 'Content-Security-Policy': CONTENT_SECURITY_POLICY };
+
+/**
+ * The pages the build emits: the app, plus the benchmark page only when SHIFTLENS_BENCH is set (`npm run bench`
+ * sets it), so `npm run build` / `npm start` ship and precache nothing but the app.
+ */
+export function buildInputs(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const input: Record<string, string> = { main: join(root, 'index.html') };
+  if (env.SHIFTLENS_BENCH && env.SHIFTLENS_BENCH !== '0') input.bench = join(root, 'bench/page.html');
+  return input;
+}
+
+/** The built index.html carries the policy in a meta tag too, for hosts that send no headers. */
+function cspMetaTag(): Plugin {
+  return {
+    name: 'shiftlens-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html, ctx) =>
+        ctx.path.endsWith('/index.html') && !ctx.path.includes('/bench/')
+          ? [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY_META }, injectTo: 'head-prepend' }]
+          : html,
+    },
+  };
+}
 
 /**
  * onnxruntime-web fetches its .wasm at run time. We serve it from our own origin under /ort/
@@ -64,16 +93,19 @@ function offlineShell(): Plugin {
       const template = readFileSync(join(root, 'workers/service-worker.js'), 'utf8');
       const hash = createHash('sha256').update(template);
       for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(outDir, f)));
-      const sw = template.replace('__SHIFTLENS_VERSION__', hash.digest('hex').slice(0, 16)).replace('__SHIFTLENS_FILES__', JSON.stringify(files));
+      const sw = template
+        .replace('__SHIFTLENS_VERSION__', hash.digest('hex').slice(0, 16))
+        .replace('__SHIFTLENS_FILES__', JSON.stringify(files))
+        .replace('__SHIFTLENS_CSP__', CONTENT_SECURITY_POLICY);
       writeFileSync(join(outDir, 'sw.js'), sw);
     },
   };
 }
 
 export default defineConfig({
-  plugins: [svelte(), ortRuntimeFiles(), offlineShell()],
-  server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders },
+  plugins: [svelte(), ortRuntimeFiles(), cspMetaTag(), offlineShell()],
+  server: { headers: appHeaders },
+  preview: { headers: appHeaders },
   // The build without embedded glue: the runtime files come from /ort/ only (no second 28 MB copy in assets/).
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: join(root, 'node_modules/onnxruntime-web/dist/ort.min.mjs') }] },
   worker: { format: 'es' },
@@ -82,8 +114,8 @@ export default defineConfig({
     outDir: process.env.SHIFTLENS_DIST ?? 'dist',
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
-    // The benchmark page ships with the build so `npm run bench` measures the very files users get.
-    rollupOptions: { input: { main: join(root, 'index.html'), bench: join(root, 'bench/page.html') } },
+    // The benchmark page is built only for `npm run bench` (SHIFTLENS_BENCH=1): it then measures the very files users get.
+    rollupOptions: { input: buildInputs() },
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: {

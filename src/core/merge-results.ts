@@ -28,11 +28,12 @@ export class MergeError extends Error {}
 const label = (doc: ResultDocument, i: number) => `result ${i + 1} (${doc.model.name || doc.model.file || 'unnamed model'}, ${doc.createdAt || 'no date'})`;
 const STATE_NAMES = ['absent', 'correct', 'wrong'];
 
-function requireSame(docs: ResultDocument[], what: string, value: (d: ResultDocument) => string): void {
+/** Compares `value` in full; `show` is how the message names it. */
+function requireSame(docs: ResultDocument[], what: string, value: (d: ResultDocument) => string, show = value): void {
   const first = value(docs[0]);
   const other = docs.findIndex((d) => value(d) !== first);
   if (other >= 0) {
-    throw new MergeError(`cannot merge results of different ${what}: ${label(docs[0], 0)} has ${first}, ${label(docs[other], other)} has ${value(docs[other])}`);
+    throw new MergeError(`cannot merge results of different ${what}: ${label(docs[0], 0)} has ${show(docs[0])}, ${label(docs[other], other)} has ${show(docs[other])}`);
   }
 }
 
@@ -100,9 +101,17 @@ function mergeCounts(docs: ResultDocument[]): { cells: Map<string, CellCounts>; 
  */
 export function mergeResults(docs: ResultDocument[]): ResultDocument {
   if (!docs.length) throw new MergeError('nothing to merge');
-  requireSame(docs, 'models', (d) => `sha256 ${d.model.sha256.slice(0, 12)}…`);
+  requireSame(docs, 'models', (d) => d.model.sha256, (d) => `sha256 ${d.model.sha256.slice(0, 12)}…`);
   requireSame(docs, 'datasets', (d) => JSON.stringify(d.dataset.name));
-  requireSame(docs, 'preprocessing', (d) => JSON.stringify([d.preprocessing.mean, d.preprocessing.std, d.preprocessing.inputSize, d.preprocessing.cleanResize]));
+  requireSame(docs, 'preprocessing', (d) =>
+    JSON.stringify([d.preprocessing.mean, d.preprocessing.std, d.preprocessing.inputSize, d.preprocessing.cleanResize, d.preprocessing.interpolation ?? 'bilinear']),
+  );
+  requireSame(
+    docs,
+    'label lists',
+    (d) => d.labels.sha256 ?? `unrecorded:${d.labels.count}`,
+    (d) => (d.labels.sha256 ? `labels sha256 ${d.labels.sha256.slice(0, 12)}…` : `an unrecorded list of ${d.labels.count} classes`),
+  );
   // A subset's numbers (and RobustBench's normalisation) must never be mixed with another selection's.
   requireSame(docs, 'image selections', (d) => (d.subset ? JSON.stringify(d.subset) : 'all images'));
   const notes = [`merged from ${docs.length} results: ${docs.map(label).join('; ')}`];

@@ -27,9 +27,11 @@ export interface ResultDocument {
   createdAt: string;
   model: { name: string; file: string; bytes: number; sha256: string; inputName: string; logitsOutput: string; card: Record<string, unknown> };
   backend: 'webgpu' | 'wasm';
-  labels: { source: string; count: number };
+  /** `sha256`: of the class list (wnids joined by newlines), so results scored against different lists never merge. */
+  labels: { source: string; count: number; sha256?: string };
   dataset: { name: string; layout: string; images: number; ignoredFiles: number };
-  preprocessing: { mean: number[]; std: number[]; inputSize: number; cleanResize: number; decoder: string };
+  /** `interpolation`: the clean-image resize filter (absent in older files: bilinear). */
+  preprocessing: { mean: number[]; std: number[]; inputSize: number; cleanResize: number; interpolation?: 'bilinear' | 'bicubic'; decoder: string };
   corruptions: Record<string, { group: string; severities: Record<string, CellCounts> }>;
   clean?: CellCounts & { dataset: string };
   /** The clean originals of the corrupted images (same class folder and file stem): used for relative CE. */
@@ -207,7 +209,7 @@ export function validateResult(raw: unknown): ResultDocument {
   };
   const model = isObj(raw.model) ? raw.model : (problems.push('"model" missing'), {});
   const sha256 = str(model.sha256, 'model.sha256');
-  if (sha256 && !/^[0-9a-f]{64}$/.test(sha256)) problems.push('model.sha256: expected 64 hex digits');
+  if (!/^[0-9a-f]{64}$/.test(sha256)) problems.push('model.sha256: expected 64 hex digits');
   const backend = raw.backend === 'webgpu' || raw.backend === 'wasm' ? raw.backend : (problems.push('"backend" must be "webgpu" or "wasm"'), 'wasm');
   const corruptions: ResultDocument['corruptions'] = {};
   if (!isObj(raw.corruptions)) problems.push('"corruptions" missing');
@@ -277,9 +279,16 @@ export function validateResult(raw: unknown): ResultDocument {
       card: boundedCopy(model.card),
     },
     backend,
-    labels: { source: s(labels.source), count: num(labels.count) },
+    labels: { source: s(labels.source), count: num(labels.count), ...(typeof labels.sha256 === 'string' && /^[0-9a-f]{64}$/.test(labels.sha256) ? { sha256: labels.sha256 } : {}) },
     dataset: { name: s(dataset.name), layout: s(dataset.layout, 20), images: num(dataset.images), ignoredFiles: num(dataset.ignoredFiles) },
-    preprocessing: { mean: nums(pre.mean), std: nums(pre.std), inputSize: num(pre.inputSize), cleanResize: num(pre.cleanResize), decoder: s(pre.decoder) },
+    preprocessing: {
+      mean: nums(pre.mean),
+      std: nums(pre.std),
+      inputSize: num(pre.inputSize),
+      cleanResize: num(pre.cleanResize),
+      ...(pre.interpolation === 'bicubic' || pre.interpolation === 'bilinear' ? { interpolation: pre.interpolation } : {}),
+      decoder: s(pre.decoder),
+    },
     corruptions,
     clean,
     cleanMatched,

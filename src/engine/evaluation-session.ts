@@ -419,9 +419,10 @@ export class EvaluationSession {
       this.set({ warnings });
 
       const index = new ImageIndex(indexOfClass(labels));
+      const labelsSha256 = await sha256Hex(new TextEncoder().encode(labels.wnids.join('\n')));
       const evalId = await this.deps.evaluationId(evaluation);
       void this.deps.requestPersistence();
-      await this.deps.saveInputs({
+      const saved = {
         model: { name: inputs.modelName, blob: inputs.model, sha256 },
         cardJson: inputs.cardJson,
         labels: inputs.labelsText,
@@ -432,7 +433,13 @@ export class EvaluationSession {
         backend: inputs.backend,
         batchSize: inputs.batchSize ?? 0,
         runKey: key,
-      }).catch(() => {}); // resuming is a convenience: a full disk (or a handle IndexedDB cannot keep) must not stop the run
+      };
+      // Resuming is a convenience: a full disk must not stop the run, and a handle IndexedDB cannot keep (not a
+      // real one) only costs the one-click resume: the folders are then picked again.
+      await this.deps
+        .saveInputs(saved)
+        .catch(() => this.deps.saveInputs({ ...saved, datasetHandle: undefined, cleanHandle: undefined }))
+        .catch(() => {});
       const now = new Date().toISOString();
       const previous = await this.deps.getRun(key);
       const record: RunRecord = previous
@@ -455,9 +462,16 @@ export class EvaluationSession {
             createdAt: new Date().toISOString(),
             model: { name: card.name, file: inputs.modelName, bytes: bytes.byteLength, sha256, inputName: io.inputName, logitsOutput: io.logitsOutput, card: card as unknown as Record<string, unknown> },
             backend: engine!.loaded.backend,
-            labels: { source: labels.source, count: labels.wnids.length },
+            labels: { source: labels.source, count: labels.wnids.length, sha256: labelsSha256 },
             dataset: { name: inputs.corrupted?.name ?? '', layout: corruptedScan?.layout ?? 'empty', images: index.size, ignoredFiles: ignored.count },
-            preprocessing: { mean: [...card.mean], std: [...card.std], inputSize: card.inputSize, cleanResize: card.resizeTo, decoder: DECODER_DESCRIPTION },
+            preprocessing: {
+              mean: [...card.mean],
+              std: [...card.std],
+              inputSize: card.inputSize,
+              cleanResize: card.resizeTo,
+              interpolation: card.interpolation === 'bicubic' ? 'bicubic' : 'bilinear',
+              decoder: DECODER_DESCRIPTION,
+            },
             cleanDatasetName: inputs.clean?.name,
             counts: { inferred: c.inferred, fromCache: c.fromCache, inferredAllSessions: c.inferredAllSessions },
             timing: c.timing,

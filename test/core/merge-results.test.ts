@@ -106,6 +106,24 @@ describe('mergeResults refuses what is not shards of one evaluation', () => {
     expect(() => mergeResults([doc(fogA), doc(snow, { preprocessing: { ...pre, mean: [0.5, 0.5, 0.5] } })])).toThrow(/different preprocessing/);
   });
 
+  it('models that differ past the 12th hex digit of their sha256', () => {
+    const m = referenceMeta('mobilenetv2-12-int8').model;
+    const other = doc(snow, { model: { ...m, sha256: `${m.sha256.slice(0, 12)}${'f'.repeat(52)}` } });
+    expect(() => mergeResults([doc(fogA), other])).toThrow(/different models/);
+  });
+
+  it('a different clean resize filter or label list', () => {
+    const pre = referenceMeta('mobilenetv2-12-int8').preprocessing;
+    expect(() => mergeResults([doc(fogA), doc(snow, { preprocessing: { ...pre, interpolation: 'bicubic' } })])).toThrow(/different preprocessing/);
+    // an older file without the filter is bilinear
+    expect(() => mergeResults([doc(fogA, { preprocessing: { ...pre, interpolation: 'bilinear' } }), doc(snow)])).not.toThrow();
+    const labels = referenceMeta('mobilenetv2-12-int8').labels;
+    const a = doc(fogA, { labels: { ...labels, sha256: 'a'.repeat(64) } });
+    const b = doc(snow, { labels: { ...labels, sha256: 'b'.repeat(64) } });
+    expect(() => mergeResults([a, b])).toThrow(/different label lists: .* has labels sha256 aaaaaaaaaaaa…, .* has labels sha256 bbbbbbbbbbbb…/);
+    expect(() => mergeResults([a, doc(snow)])).toThrow(/different label lists/);
+  });
+
   it('the same image with different outcomes, naming the image and cell', () => {
     expect(() => mergeResults([doc(fogA), doc([pred('fog', 1, 'a/x', true)])])).toThrow(/image "a\/x" in fog\/1 is correct in result 1 .* but wrong in result 2/);
   });

@@ -318,6 +318,9 @@ describe('validateResult: rejects', () => {
     const d = base();
     d.model.sha256 = 'abc';
     rejects(d, /model\.sha256: expected 64 hex digits/);
+    const empty = base();
+    empty.model.sha256 = '';
+    rejects(empty, /model\.sha256: expected 64 hex digits/);
     const d2 = base();
     delete d2.model;
     rejects(d2, /"model" missing/);
