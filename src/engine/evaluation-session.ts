@@ -618,11 +618,27 @@ export class EvaluationSession {
     };
 
     /** Lists cell k, folds in its cached predictions (see the reuse rule above) and returns the images still to do. */
+    /**
+     * A cell's listing and cached predictions, fetched up to LOOKAHEAD cells ahead: a resumed run whose first cells
+     * are all cached reads them back to back instead of one after the other.
+     */
+    const LOOKAHEAD = 3;
+    const fetched = new Map<number, Promise<[ClassListing[], Map<string, CachedPrediction>]>>();
+    const fetchCell = (k: number) => {
+      if (k >= cells.length || fetched.has(k)) return;
+      const { spec, source } = cells[k];
+      const known = o.listed.get(k);
+      o.listed.delete(k);
+      const p = Promise.all([known ? Promise.resolve(known) : source.listCell(spec, o.ignored), this.deps.readPrefix(folderPrefix(o.evalId, spec.dir))]);
+      p.catch(() => {}); // awaited (and rethrown) by prepare; a cancelled run must not leave an unhandled rejection
+      fetched.set(k, p);
+    };
     const prepare = async (k: number): Promise<{ cell: number; todo: number[] }> => {
       const { spec, source } = cells[k];
+      for (let d = 0; d <= LOOKAHEAD; d++) fetchCell(k + d);
       phase = `listing ${spec.dir}`;
-      const listing = o.listed.get(k) ?? (await source.listCell(spec, o.ignored));
-      o.listed.delete(k);
+      const [listing, cached] = await fetched.get(k)!;
+      fetched.delete(k);
       const classes: { folder: string; files: string[] }[] = [];
       for (const c of listing) {
         if (!index.hasLabel(c.folder)) {
@@ -637,7 +653,6 @@ export class EvaluationSession {
       listedCells++;
       const cell = index.cells[cellIdx];
       phase = `reading the cache for ${spec.dir}`;
-      const cached = await this.deps.readPrefix(folderPrefix(o.evalId, spec.dir));
       const candidates: number[] = [];
       const values: CachedPrediction[] = [];
       for (let i = cell.start; i < cell.start + cell.count; i++) {
