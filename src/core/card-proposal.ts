@@ -1,6 +1,7 @@
 import { DEFAULT_CARD, parseModelCard, type ModelCard } from './model-card';
 import { resolveModelIO, type Dim, type TensorInfo } from './model-io';
 import { opsetVersion, realInputs, type OnnxModel, type OnnxValueInfo } from './onnx/onnx-model';
+import { isClsAttentionShape } from './cam/vit';
 
 export { CARD_PRESETS, applyPreset, matchPreset, type CardPreset } from './card-presets';
 
@@ -106,7 +107,9 @@ export function proposeCard(model: OnnxModel, fileName: string): CardProposal {
     findings.push(`logits: ${describe(logits)}${numClasses ? `, ${numClasses} classes` : ', class count dynamic'}${numClasses === 1000 ? ' (ImageNet-1k)' : ''}`);
   }
 
-  const rest = outputs.filter((o) => o !== logits && o.type === 'float32');
+  // A ViT's [CLS] attention ([N, heads, patches]) is no feature map, though its shape can pass for tokens.
+  const attention = outputs.find((o) => o !== logits && o.type === 'float32' && /attn|attention/i.test(o.name) && isClsAttentionShape(o.shape));
+  const rest = outputs.filter((o) => o !== logits && o !== attention && o.type === 'float32');
   const maps = rest.filter((o) => o.shape.length === 4);
   const feature =
     maps.find((o) => /feature/i.test(o.name)) ??
@@ -124,6 +127,7 @@ export function proposeCard(model: OnnxModel, fileName: string): CardProposal {
   } else {
     findings.push('no feature-map output: class-activation maps will add one by graph surgery when the head allows it');
   }
+  if (attention) findings.push(`[CLS] attention: ${describe(attention)} (attention maps in the inspector)`);
   const role = (o: TensorInfo): OutputRole => (o === logits ? 'logits' : o === feature ? 'features' : 'other');
   card.outputs = outputs.map((o): CardOutput => ({ name: o.name, role: role(o), shape: [...o.shape] }));
   if (opset !== undefined) {

@@ -25,6 +25,7 @@ import { robustbenchMce, robustbenchMissing, ROBUSTBENCH_SUBSET_SIZE } from '../
 import type { ImagePrediction } from '../core/aggregate';
 import { cellSsimPairs, type SsimPair } from '../core/ssim-plan';
 import { sha256Hex } from '../core/sha256';
+import { preprocessingOf } from '../core/preprocessing';
 import { CacheWriter } from './cache-writer';
 import { evaluationId, getRun, readPrefix, requestPersistence, storePredictions } from './prediction-cache';
 import { IgnoredFiles, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
@@ -288,15 +289,6 @@ const mark = (name: string) => {
   }
 };
 
-function plainPrep(card: ModelCard): Preprocessing {
-  return {
-    mean: [...card.mean] as Preprocessing['mean'],
-    std: [...card.std] as Preprocessing['std'],
-    inputSize: card.inputSize,
-    resizeTo: card.resizeTo,
-    ...(card.interpolation ? { interpolation: card.interpolation } : {}),
-  };
-}
 
 export class EvaluationSession {
   private state: SessionState = INITIAL;
@@ -510,7 +502,7 @@ export class EvaluationSession {
           cellSources,
           ignored,
           evalId,
-          prep: plainPrep(card),
+          prep: preprocessingOf(card),
           record,
           batchSize,
           signal: controller.signal,

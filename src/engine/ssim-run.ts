@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import type { DecodeWorkerApi } from '../../workers/decode.worker';
 import { summarizeSsim, type SsimAnalysis, type SsimPair } from '../core/ssim-plan';
-import type { Preprocessing } from './decode-image';
+import { preprocessingOf, type PreprocessingFields } from '../core/preprocessing';
 import { RunCancelled } from './errors';
 
 export interface SsimProgress {
@@ -18,7 +18,7 @@ const CHUNK = 16;
 export async function measureSsim(
   pairs: readonly SsimPair[],
   fileOf: (path: string) => Promise<Blob | undefined> | Blob | undefined,
-  prep: Preprocessing,
+  card: PreprocessingFields,
   opts: { mode: SsimAnalysis['mode']; cap: number | null; signal?: AbortSignal; onProgress?: (p: SsimProgress) => void },
 ): Promise<SsimAnalysis> {
   const size = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8));
@@ -27,13 +27,7 @@ export async function measureSsim(
   const values: (number | null)[] = new Array(pairs.length).fill(null);
   let next = 0;
   let done = 0;
-  const plainPrep: Preprocessing = {
-    mean: [...prep.mean] as Preprocessing['mean'],
-    std: [...prep.std] as Preprocessing['std'],
-    inputSize: prep.inputSize,
-    resizeTo: prep.resizeTo,
-    ...(prep.interpolation ? { interpolation: prep.interpolation } : {}),
-  };
+  const prep = preprocessingOf(card);
   const loop = async (api: Comlink.Remote<DecodeWorkerApi>) => {
     while (next < pairs.length) {
       if (opts.signal?.aborted) throw new RunCancelled();
@@ -49,7 +43,7 @@ export async function measureSsim(
       };
       const jobs = await Promise.all(chunk.map(async (p) => ({ corrupted: await open(p.corruptedPath), clean: await open(p.cleanPath) })));
       const usable = jobs.map((j) => !!j.corrupted && !!j.clean);
-      const got = await api.ssimPairs(jobs.filter((_, i) => usable[i]) as { corrupted: Blob; clean: Blob }[], plainPrep, opts.mode);
+      const got = await api.ssimPairs(jobs.filter((_, i) => usable[i]) as { corrupted: Blob; clean: Blob }[], prep, opts.mode);
       let k = 0;
       usable.forEach((u, i) => (values[start + i] = u ? got[k++] : null));
       done += chunk.length;

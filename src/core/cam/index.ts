@@ -17,4 +17,4 @@ export {
 export { normalizeCam, argmaxLocation, pearson } from './stats';
 export { upsampleBilinear, upsampleBilinearAlignCorners } from './resample';
 export { overlayRgba, colormapLut, type CamColormap } from './colormap';
-export { vitClsAttention } from './vit';
+export { vitClsAttention, clsAttentionMap, isClsAttentionShape, type AttentionGrid } from './vit';
