@@ -5,7 +5,6 @@ import { readFileSync, createReadStream, existsSync, readdirSync, writeFileSync 
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_META } from './src/csp';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -15,8 +14,49 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-/** What the built app is served with: isolation plus the Content-Security-Policy (src/csp.ts). */
+/**
+ * The app's Content-Security-Policy: nothing but its own origin. Sent as a response header by `vite preview` and
+ * `vite dev` (below) and by the service worker with every response it serves from its cache
+ * (workers/service-worker.js, filled in at build time by offlineShell), and written into the built index.html as
+ * a meta tag for hosts that send no headers (a meta tag cannot carry frame-ancestors, so that one is header-only).
+ * Checked end to end by test/e2e/csp.test.ts (the whole flow with no violation).
+ */
+export const CSP_DIRECTIVES: readonly (readonly [string, string])[] = [
+  ['default-src', "'self'"],
+  // onnxruntime-web and the corruption kernels compile WebAssembly; no eval, no inline script.
+  ['script-src', "'self' 'wasm-unsafe-eval'"],
+  // Scoped styles are built into the CSS file: no <style> element is injected. Style *attributes* are set by the
+  // components (style="width: …", Chart.js canvases), so those, and only those, are allowed inline.
+  ['style-src', "'self'"],
+  ['style-src-attr', "'unsafe-inline'"],
+  ['img-src', "'self' data: blob:"],
+  ['connect-src', "'self'"],
+  ['object-src', "'none'"],
+  ['base-uri', "'none'"],
+  ['frame-ancestors', "'none'"],
+];
+
+/** Directives a `<meta http-equiv="Content-Security-Policy">` ignores (with a console error). */
+const HEADER_ONLY = new Set(['frame-ancestors', 'report-uri', 'sandbox']);
+
+const policy = (ds: readonly (readonly [string, string])[]) => ds.map(([k, v]) => `${k} ${v}`).join('; ');
+
+/** The policy as a response header. */
+export const CONTENT_SECURITY_POLICY = policy(CSP_DIRECTIVES);
+/** The policy for the meta tag of index.html. */
+export const CONTENT_SECURITY_POLICY_META = policy(CSP_DIRECTIVES.filter(([k]) => !HEADER_ONLY.has(k)));
+
+/**
+ * `vite dev`'s variant: the dev server injects each component's CSS as a <style> element and talks to its HMR
+ * websocket, so it also allows inline styles and ws:/wss:. The built app never needs either.
+ */
+export const CONTENT_SECURITY_POLICY_DEV = policy(
+  CSP_DIRECTIVES.map(([k, v]): [string, string] => (k === 'style-src' ? [k, `${v} 'unsafe-inline'`] : k === 'connect-src' ? [k, `${v} ws: wss:`] : [k, v])),
+);
+
+/** What the built app is served with: isolation plus the Content-Security-Policy above. */
 const appHeaders = { ...isolationHeaders, 'Content-Security-Policy': CONTENT_SECURITY_POLICY };
+const devHeaders = { ...isolationHeaders, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_DEV };
 
 /**
  * The pages the build emits: the app, plus the benchmark page only when SHIFTLENS_BENCH is set (`npm run bench`
@@ -96,7 +136,7 @@ function offlineShell(): Plugin {
       const sw = template
         .replace('__SHIFTLENS_VERSION__', hash.digest('hex').slice(0, 16))
         .replace('__SHIFTLENS_FILES__', JSON.stringify(files))
-        .replace('__SHIFTLENS_CSP__', CONTENT_SECURITY_POLICY);
+        .replace('__SHIFTLENS_CSP__', JSON.stringify(CONTENT_SECURITY_POLICY));
       writeFileSync(join(outDir, 'sw.js'), sw);
     },
   };
@@ -104,7 +144,7 @@ function offlineShell(): Plugin {
 
 export default defineConfig({
   plugins: [svelte(), ortRuntimeFiles(), cspMetaTag(), offlineShell()],
-  server: { headers: appHeaders },
+  server: { headers: devHeaders },
   preview: { headers: appHeaders },
   // The build without embedded glue: the runtime files come from /ort/ only (no second 28 MB copy in assets/).
   resolve: { alias: [{ find: /^onnxruntime-web$/, replacement: join(root, 'node_modules/onnxruntime-web/dist/ort.min.mjs') }] },

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { computeMetrics, errorRate, type CorruptionCounts } from '../../src/core/metrics';
 import { describeFixtures, fixture } from '../support/fixtures';
+import { alexNetMean } from '../support/alexnet-errors';
 
 const NAMES_15 = [
   'gaussian_noise', 'shot_noise', 'impulse_noise',
@@ -10,14 +11,9 @@ const NAMES_15 = [
   'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression',
 ];
 const NAMES_19 = [...NAMES_15, 'speckle_noise', 'gaussian_blur', 'spatter', 'saturate'];
-// Same order as NAMES_19; typed in from Hendrycks & Dietterich (2019), not read from the catalog.
-const ALEX = [
-  0.886428, 0.894468, 0.92264,
-  0.81988, 0.826268, 0.785948, 0.79836,
-  0.866816, 0.826572, 0.819324, 0.564592,
-  0.853204, 0.646056, 0.71784, 0.6065,
-  0.845388, 0.787108, 0.717512, 0.658248,
-];
+// Same order as NAMES_19: means over severities of the published per-severity table (test/data/alexnet-errors.json),
+// not read from the catalog.
+const ALEX = NAMES_19.map(alexNetMean);
 
 const close = (a: number | null, b: number, digits = 12) => {
   expect(a).not.toBeNull();
@@ -130,22 +126,12 @@ describe('computeMetrics: full synthetic table', () => {
   });
 
   it('mCE = mean CE over the 15 common only (extra ones do not enter)', () => {
-    const ces = [
-      0.15 / 0.886428, 0.16 / 0.894468, 0.17 / 0.92264,
-      0.18 / 0.81988, 0.19 / 0.826268, 0.2 / 0.785948, 0.21 / 0.79836,
-      0.22 / 0.866816, 0.23 / 0.826572, 0.24 / 0.819324, 0.25 / 0.564592,
-      0.26 / 0.853204, 0.27 / 0.646056, 0.28 / 0.71784, 0.29 / 0.6065,
-    ];
+    const ces = ALEX.slice(0, 15).map((a, i) => (i + 15) / 100 / a);
     close(m.mCE, ces.reduce((a, b) => a + b) / 15, 12);
   });
 
   it('relative mCE = mean relative CE over the 15 common', () => {
-    const rel = [
-      0.05 / (0.886428 - 0.4348), 0.06 / (0.894468 - 0.4348), 0.07 / (0.92264 - 0.4348),
-      0.08 / (0.81988 - 0.4348), 0.09 / (0.826268 - 0.4348), 0.1 / (0.785948 - 0.4348), 0.11 / (0.79836 - 0.4348),
-      0.12 / (0.866816 - 0.4348), 0.13 / (0.826572 - 0.4348), 0.14 / (0.819324 - 0.4348), 0.15 / (0.564592 - 0.4348),
-      0.16 / (0.853204 - 0.4348), 0.17 / (0.646056 - 0.4348), 0.18 / (0.71784 - 0.4348), 0.19 / (0.6065 - 0.4348),
-    ];
+    const rel = ALEX.slice(0, 15).map((a, i) => (i + 5) / 100 / (a - 0.4348));
     close(m.relativeMCE, rel.reduce((a, b) => a + b) / 15, 12);
   });
 

@@ -241,4 +241,45 @@ describe.skipIf(!HAVE_TORCH)('tools/export-onnx: checkpoint layouts → ONNX + m
     expect(noMethod.stderr).toMatch(/--method/);
     expect(existsSync(out)).toBe(false);
   }, 120_000);
+
+  it('loads checkpoints with weights_only: a hostile pickle runs no code unless --trust-checkpoint is passed', async () => {
+    const cli = join(TOOL, 'export_onnx.py');
+    const marker = join(dir, 'hostile-ran');
+    // A real torchvision state dict, plus an object whose unpickling calls open(marker, 'w'): code run at load time.
+    // The second file starts with a plain float (as real checkpoints' best_acc), which PyTorch 1.13's weights_only
+    // unpickler cannot read: the tool's fallback for that must refuse the payload too.
+    const make = [
+      'import sys, torch',
+      'class Payload:',
+      '    def __reduce__(self):',
+      '        return (open, (sys.argv[3], "w"))',
+      'sd = torch.load(sys.argv[1])',
+      'torch.save({"state_dict": sd, "payload": Payload()}, sys.argv[2] + ".pth")',
+      'torch.save({"best_acc1": 75.3, "state_dict": sd, "payload": Payload()}, sys.argv[2] + "-float.pth")',
+      'torch.save({"best_acc1": 75.3, "state_dict": sd}, sys.argv[2] + "-plain.pth")',
+    ].join('\n');
+    const made = await run(['-c', make, join(dir, 'torchvision/resnet50.pth'), join(dir, 'hostile'), marker], 60_000);
+    expect(made.code, made.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+
+    const out = join(dir, 'hostile.onnx');
+    for (const file of ['hostile.pth', 'hostile-float.pth']) {
+      const refused = await run([cli, join(dir, file), '--layout', 'torchvision', '--out', out], 120_000);
+      expect(refused.code, file).toBe(2);
+      expect(existsSync(marker), `the payload of ${file} ran without --trust-checkpoint`).toBe(false);
+      expect(refused.stderr).toMatch(/holds more than tensors \(Unsupported class io\.open\)/);
+      expect(refused.stderr).toMatch(/--trust-checkpoint/);
+      expect(existsSync(out)).toBe(false);
+    }
+
+    // A checkpoint of tensors and plain numbers needs no flag.
+    const plain = await run([cli, join(dir, 'hostile-plain.pth'), '--layout', 'torchvision', '--out', join(dir, 'plain.onnx')], 240_000);
+    expect(plain.code, plain.stderr).toBe(0);
+
+    const trusted = await run([cli, join(dir, 'hostile.pth'), '--layout', 'torchvision', '--trust-checkpoint', '--out', out], 240_000);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(existsSync(marker), 'full unpickling with --trust-checkpoint').toBe(true);
+    expect(trusted.stderr).toMatch(/may run code/);
+    expect(existsSync(out)).toBe(true);
+  }, 600_000);
 });

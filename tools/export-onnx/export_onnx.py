@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import torch
 
-from layouts import LAYOUTS, LayoutError, Options, build, guess_layout
+from layouts import LAYOUTS, LayoutError, Options, build, guess_layout, trust_checkpoints
 from model_card import CardError, card_json, class_list, model_card
 
 OPSET = 17
@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--interpolation', choices=('bilinear', 'bicubic'), help="override the layout's resize filter")
     p.add_argument('--mean', type=triple, help="override mean, e.g. '0.485 0.456 0.406'")
     p.add_argument('--std', type=triple, help="override std, e.g. '0.229 0.224 0.225'")
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='unpickle the checkpoint(s) in full (torch.load weights_only=False): runs any code stored in them; '
+                        'only for files from a source you trust. Default: tensors and plain containers only')
     p.add_argument('--out', required=True, help='output .onnx path; the card goes beside it as <name>.card.json')
     return p
 
@@ -67,6 +70,9 @@ def export(network: torch.nn.Module, output_names: List[str], path: str) -> None
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
+    trust_checkpoints(args.trust_checkpoint)
+    if args.trust_checkpoint:
+        print('warning: --trust-checkpoint: the checkpoint is unpickled in full and may run code it contains', file=sys.stderr)
     try:
         layout = args.layout
         if layout == 'auto':

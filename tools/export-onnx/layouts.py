@@ -13,6 +13,7 @@ Key names follow the code that writes the checkpoints:
   torchvision   resnet50 state dict.
   timm          resnet50 (torchvision names) or vit_small_patch16_224 (DINO names + 'head.*').
 """
+import pickle
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -72,9 +73,74 @@ class Options:
     avgpool_patchtokens: bool = False
 
 
+# Full unpickling runs whatever code a checkpoint names: only with --trust-checkpoint (export_onnx.py sets this).
+TRUST_CHECKPOINTS = False
+
+
+def trust_checkpoints(trust: bool) -> None:
+    global TRUST_CHECKPOINTS
+    TRUST_CHECKPOINTS = trust
+
+
+class _TensorsOnlyUnpickler(pickle.Unpickler):
+    """PyTorch's weights_only allowlist (tensors, storages, OrderedDict, torch.Size, dtypes) on the standard opcode
+    set. PyTorch 1.13's own weights_only unpickler also rejects some plain opcodes (floats: 'Unsupported operand 71'
+    for a checkpoint's {'best_acc': 75.3}), fixed in PyTorch 2; this one does not, and still resolves no other global,
+    so nothing but those constructors can be called while loading."""
+
+    def find_class(self, module: str, name: str) -> object:
+        from torch import _weights_only_unpickler
+        allowed = _weights_only_unpickler._get_allowed_globals()
+        if f'{module}.{name}' in allowed:
+            return allowed[f'{module}.{name}']
+        raise pickle.UnpicklingError(f'Unsupported class {module}.{name}')
+
+
+class _TensorsOnlyPickle:
+    """A pickle_module for torch.load."""
+    Unpickler = _TensorsOnlyUnpickler
+
+    @staticmethod
+    def load(file, **kwargs):  # type: ignore[no-untyped-def]
+        return _TensorsOnlyUnpickler(file, **kwargs).load()
+
+
+def _refused(path: str, e: Exception) -> LayoutError:
+    detail = str(e).split('WeightsUnpickler error:')[-1].strip() or str(e)
+    return LayoutError(
+        f'{path}: this checkpoint holds more than tensors ({detail}). Loading it in full would run code stored '
+        f'in the file, so it was not loaded. If you trust where it comes from, pass --trust-checkpoint '
+        f'(or re-save only its state dict: torch.save(torch.load(path)["state_dict"], "weights.pth")).'
+    )
+
+
+def load_checkpoint(path: str) -> object:
+    """torch.load with weights_only=True (tensors, dicts, lists, numbers and strings only: no code runs), unless
+    --trust-checkpoint allows full unpickling. A checkpoint that needs more fails with a message saying so."""
+    if TRUST_CHECKPOINTS:
+        return torch.load(path, map_location='cpu', weights_only=False)
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if 'Unsupported operand' not in str(e):
+            raise _refused(path, e) from None
+    # PyTorch 1.13 only: its weights_only unpickler lacks an opcode a plain checkpoint uses (see _TensorsOnlyUnpickler).
+    # torch.load itself cannot take our pickle_module there (1.13 replaces any pickle_module by pickle unless
+    # weights_only), so this is torch.load's own body with it.
+    from torch import serialization
+    try:
+        with serialization._open_file_like(path, 'rb') as f:
+            if serialization._is_zipfile(f):
+                with serialization._open_zipfile_reader(f) as z:
+                    return serialization._load(z, 'cpu', _TensorsOnlyPickle, encoding='utf-8')
+            return serialization._legacy_load(f, 'cpu', _TensorsOnlyPickle, encoding='utf-8')
+    except pickle.UnpicklingError as e:
+        raise _refused(path, e) from None
+
+
 def read_checkpoint(path: str, checkpoint_key: Optional[str] = None) -> StateDict:
     """The tensor dict inside a checkpoint file, however it is wrapped."""
-    obj = torch.load(path, map_location='cpu')
+    obj = load_checkpoint(path)
     keys = [checkpoint_key] if checkpoint_key else ['state_dict', 'model', 'teacher']
     for key in keys:
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
