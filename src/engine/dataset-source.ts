@@ -352,3 +352,31 @@ export async function allFiles(source: DatasetSource, role: DatasetRole): Promis
   }
   return out;
 }
+
+/**
+ * What identifies a picked dataset for its run record: its name, its corruption × severity folders and the class
+ * folders and file names of its first folder (listed anyway), as a 64-bit FNV-1a digest. Two folders with the
+ * same name but other contents are two runs; a re-pick of the same folder is the same run. (Individual files are
+ * matched by path, size and date: the reuse rule of the evaluation session.)
+ */
+export function datasetDigest(name: string, scan: DatasetScan, firstCell: readonly ClassListing[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ 0x5bd1e995;
+  const add = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    h1 = Math.imul(h1 ^ 0x1f, 0x01000193);
+    h2 = Math.imul(h2 ^ 0x1f, 0x5bd1e995) ^ (h2 >>> 15);
+  };
+  add(name);
+  for (const c of scan.cells) add(c.dir);
+  for (const c of [...firstCell].sort((a, b) => byCodeUnits(a.folder, b.folder))) {
+    add(c.folder);
+    for (const f of [...c.files].sort(byCodeUnits)) add(f);
+  }
+  if (scan.fileCount !== null) add(String(scan.fileCount));
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}

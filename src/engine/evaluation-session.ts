@@ -28,14 +28,14 @@ import { sha256Hex } from '../core/sha256';
 import { preprocessingOf } from '../core/preprocessing';
 import { CacheWriter } from './cache-writer';
 import { evaluationId, getRun, readPrefix, requestPersistence, storePredictions } from './prediction-cache';
-import { IgnoredFiles, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
+import { IgnoredFiles, datasetDigest, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
 import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
 import { DecoderPool } from './decoder-pool';
 import { InferenceEngine, shouldRestart } from './inference-engine';
 import { RunCancelled } from './errors';
 import { startTuned } from './auto-tune';
 import { yieldIfBusy } from './main-thread';
-import { saveInputs } from './saved-inputs';
+import { forgetInputs, saveInputs } from './saved-inputs';
 import type { BackendChoice, BatchPrediction } from '../../workers/protocol/inference';
 import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
 
@@ -123,6 +123,8 @@ export interface SessionDeps {
   getRun(key: string): Promise<RunRecord | undefined>;
   store(entries: readonly [string, CachedPrediction][], run: RunRecord): Promise<void>;
   saveInputs(s: Parameters<typeof saveInputs>[0]): Promise<unknown>;
+  /** Frees the copy of the model kept for resuming (a finished run has nothing to resume). */
+  forgetInputs(): Promise<unknown>;
   requestPersistence(): Promise<unknown>;
   cores(): number;
   /** Takes the run's lock (one tab per evaluation) or throws; resolves to its release. */
@@ -137,6 +139,7 @@ export const browserDeps: SessionDeps = {
   getRun,
   store: storePredictions,
   saveInputs,
+  forgetInputs,
   requestPersistence,
   cores: () => globalThis.navigator?.hardwareConcurrency || 2,
   lock: (key) => runLock(key),
@@ -378,9 +381,9 @@ export class EvaluationSession {
       const io = engine.loaded.io;
       const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
       const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
-      const key = runKey(evaluation, datasets);
-      // One tab at a time per evaluation, taken before any listing: a second tab would infer the same images twice.
-      release = await this.deps.lock(key);
+      // One tab at a time per evaluation of folders of these names, taken before any listing: a second tab would
+      // infer the same images twice.
+      release = await this.deps.lock(runKey(evaluation, datasets));
 
       // Structure first: which cells exist (no file opened, no cell listed yet).
       const ignored = new IgnoredFiles();
@@ -397,7 +400,12 @@ export class EvaluationSession {
       const listed = new Map<number, ClassListing[]>();
       const given = inputs.labels ?? (card.labels ? { wnids: card.labels, names: card.labels, source: 'model card' } : null);
       const firstOf = [0, corruptedScan?.cells.length ?? 0].filter((k, j, all) => k < cells.length && all.indexOf(k) === j);
-      for (const k of given ? [0] : firstOf) listed.set(k, await cells[k].source.listCell(cells[k].spec, ignored));
+      for (const k of firstOf) listed.set(k, await cells[k].source.listCell(cells[k].spec, ignored));
+      // The run is identified by what its folders contain, not by their names (two folders called imagenet-c are two runs).
+      const digests = [inputs.corrupted, inputs.clean].flatMap((src, j) =>
+        src ? [datasetDigest(src.name, (j === 0 ? corruptedScan : cleanScan)!, listed.get(j === 0 ? 0 : (corruptedScan?.cells.length ?? 0)) ?? [])] : [],
+      );
+      const key = runKey(evaluation, datasets.map((d, j) => `${d}#${digests[j]}`));
       const resolved = resolveLabels(given, [...listed.values()].flatMap((l) => l.map((c) => c.folder)), io.numClasses);
       const labels = resolved.labels;
       warnings.push(...resolved.warnings);
@@ -542,6 +550,7 @@ export class EvaluationSession {
       });
       if (sanity.length) result = { ...result, notes: [...(result.notes ?? []), ...sanity.map((w) => w.message)] };
       mark('done');
+      await this.deps.forgetInputs().catch(() => {});
       this.set({
         status: 'done',
         result,

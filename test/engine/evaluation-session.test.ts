@@ -43,6 +43,8 @@ interface World {
   runs: Map<string, RunRecord>;
   predicted: string[];
   restarts: number;
+  /** Saved-for-resume inputs: set when a run starts, cleared when it finishes. */
+  saved: boolean;
   /** Called before each predict with the number of predicts so far; may throw or cancel. */
   beforePredict?: (calls: number) => void;
 }
@@ -101,7 +103,12 @@ function fakes(world: World): SessionDeps {
       for (const [k, v] of entries) world.cache.set(k, v);
       world.runs.set(run.key, run);
     },
-    saveInputs: async () => undefined,
+    saveInputs: async () => {
+      world.saved = true;
+    },
+    forgetInputs: async () => {
+      world.saved = false;
+    },
     requestPersistence: async () => true,
     cores: () => 3,
     lock: async () => () => {},
@@ -124,7 +131,7 @@ const inputs = (files: PickedFile[]): RunInputs => ({
   subset: { kind: 'all' },
 });
 
-const newWorld = (): World => ({ cache: new Map(), runs: new Map(), predicted: [], restarts: 0 });
+const newWorld = (): World => ({ cache: new Map(), runs: new Map(), predicted: [], restarts: 0, saved: false });
 const inferredKeys = (w: World) => [...w.cache].filter(([, v]) => v.u === undefined).length;
 
 describe('EvaluationSession (Node, fakes)', () => {
@@ -144,6 +151,7 @@ describe('EvaluationSession (Node, fakes)', () => {
     expect(r.outcomes?.keys).toHaveLength(20);
     // Short keys: evaluation number + path; size and date in the value.
     expect(world.cache.get('p7|c/fog/3/n01/img0.JPEG')).toMatchObject({ t: [0, 1, 2, 3, 4], y: 0, s: 3, m: 1000 });
+    expect(world.saved).toBe(false); // the model copy kept for resuming is freed once the run is finished
     const jsonl = await (await s.completed!.predictionsJsonl()).text();
     expect(jsonl.trim().split('\n')).toHaveLength(READABLE + 3);
   });
@@ -161,6 +169,7 @@ describe('EvaluationSession (Node, fakes)', () => {
     expect(partial.counts.inferred).toBeLessThan(READABLE);
     expect(inferredKeys(world)).toBe(partial.counts.inferred);
     expect(partial.notes?.some((n) => n.startsWith('cancelled'))).toBe(true);
+    expect(world.saved).toBe(true); // a cancelled run can be resumed
   });
 
   it('resumes from the cache without inferring an image twice; a finished re-run infers nothing', async () => {
@@ -225,5 +234,19 @@ describe('EvaluationSession (Node, fakes)', () => {
     const r = s.current.result!;
     expect(r.corruptions.fog.severities['3'].n + r.corruptions.snow.severities['1'].n + r.counts.unreadable).toBe(2 * 5 * 2);
     expect(r.subset).toEqual({ kind: 'stratified', perClass: 2, seed: 3 });
+  });
+});
+
+describe('run identity', () => {
+  it('two folders of the same name with other contents are two run records; the same folder again is one', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    await s.run(inputs(dataset()));
+    expect(world.runs.size).toBe(1);
+    const other = dataset().filter((f) => !f.path.includes('/n05/'));
+    await s.run(inputs(other));
+    expect(world.runs.size).toBe(2);
+    expect([...world.runs.keys()].every((k) => k.includes('c#'))).toBe(true);
   });
 });
