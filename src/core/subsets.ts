@@ -5,6 +5,9 @@
  * `.png`, …) or the order in which the folder was listed. Pure, no DOM.
  */
 import { imageStem, inRobustbenchSubset } from './robustbench';
+import { seededHash32 } from './hash';
+
+export { seededHash32 };
 
 export type SubsetSpec = { kind: 'all' } | { kind: 'robustbench' } | { kind: 'stratified'; perClass: number; seed: number };
 
@@ -13,28 +16,6 @@ export const MAX_SEED = 0xffffffff;
 
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * Seeded 32-bit hash of a string: MurmurHash3's body over UTF-16 code units (one per block) and its fmix32
- * finaliser. Deterministic in every engine; different seeds give unrelated orders.
- */
-export function seededHash32(text: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  h ^= text.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * The file names of one class folder to evaluate, sorted (by UTF-16 code unit, as dataset discovery sorts paths).

@@ -8,6 +8,7 @@ import { SEVERITIES, isCorruptionName, isGroupName, CORRUPTIONS } from '../core/
 import { discoverClean, discoverCorrupted, isImageFileName, type IgnoredFile } from '../core/dataset-discovery';
 import type { CellSpec } from '../core/image-index';
 import type { PickedFile } from './picked-files';
+import { digest64 } from '../core/hash';
 import { yieldIfBusy } from './main-thread';
 
 export type DatasetRole = 'corrupted' | 'clean';
@@ -355,28 +356,12 @@ export async function allFiles(source: DatasetSource, role: DatasetRole): Promis
 
 /**
  * What identifies a picked dataset for its run record: its name, its corruption × severity folders and the class
- * folders and file names of its first folder (listed anyway), as a 64-bit FNV-1a digest. Two folders with the
+ * folders and file names of its first folder (listed anyway), as a 64-bit digest. Two folders with the
  * same name but other contents are two runs; a re-pick of the same folder is the same run. (Individual files are
  * matched by path, size and date: the reuse rule of the evaluation session.)
  */
 export function datasetDigest(name: string, scan: DatasetScan, firstCell: readonly ClassListing[]): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  const add = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 15);
-    }
-    h1 = Math.imul(h1 ^ 0x1f, 0x01000193);
-    h2 = Math.imul(h2 ^ 0x1f, 0x5bd1e995) ^ (h2 >>> 15);
-  };
-  add(name);
-  for (const c of scan.cells) add(c.dir);
-  for (const c of [...firstCell].sort((a, b) => byCodeUnits(a.folder, b.folder))) {
-    add(c.folder);
-    for (const f of [...c.files].sort(byCodeUnits)) add(f);
-  }
-  if (scan.fileCount !== null) add(String(scan.fileCount));
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  const parts: string[] = [name, ...scan.cells.map((c) => c.dir), String(scan.fileCount)];
+  for (const c of [...firstCell].sort((a, b) => byCodeUnits(a.folder, b.folder))) parts.push(c.folder, ...[...c.files].sort(byCodeUnits));
+  return digest64(parts.join('\n'));
 }

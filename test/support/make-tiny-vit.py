@@ -20,27 +20,13 @@ import torch  # noqa: E402
 import torchvision  # noqa: E402
 
 import export_onnx  # noqa: E402
-from make_synthetic import random_linear, seeded, vit_reference, vit_to_dino_keys, write_f32  # noqa: E402
+from make_synthetic import random_linear, random_vit, seeded, vit_reference, vit_to_dino_keys, write_f32  # noqa: E402
 
 
 def tiny_vit(seed: int) -> torchvision.models.VisionTransformer:
-    torch.manual_seed(seed)
-    # The exporter derives heads = dim // 64 and an MLP of 4 × dim.
-    net = torchvision.models.VisionTransformer(image_size=224, patch_size=32, num_layers=2, num_heads=2,
-                                               hidden_dim=128, mlp_dim=512, num_classes=1000)
-    g = seeded(seed + 1)
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if name.endswith(('ln_1.weight', 'ln_2.weight', 'ln.weight')):
-                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
-            elif name.endswith(('ln_1.bias', 'ln_2.bias', 'ln.bias', 'in_proj_bias', 'out_proj.bias')):
-                p.copy_(0.05 * torch.randn(p.shape, generator=g))
-            elif name in ('class_token', 'encoder.pos_embedding'):
-                p.copy_(0.5 * torch.randn(p.shape, generator=g))
-            elif name.endswith('in_proj_weight'):
-                # Far from uniform attention, so a wrong head, token or grid order shows.
-                p.copy_(0.15 * torch.randn(p.shape, generator=g))
-    return net.eval()
+    # The exporter derives heads = dim // 64 and an MLP of 4 × dim; attention far from uniform, so a wrong head,
+    # token or grid order shows.
+    return random_vit(seed, patch_size=32, num_layers=2, num_heads=2, hidden_dim=128, mlp_dim=512, attention_scale=0.15)
 
 
 def main() -> int:

@@ -3,15 +3,9 @@
  * so that references store hashes instead of pixels.
  */
 
-/** MurmurHash3's finaliser. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from '../../src/core/hash';
+
+export { fmix32 };
 
 /** `byte[i] = fmix32(i·0x9E3779B1 + seed·0x85EBCA77 mod 2³²) >> 24` over the interleaved (h, w, c) array. */
 export function hashImage(width: number, height: number, channels: number, seed: number): Uint8Array {

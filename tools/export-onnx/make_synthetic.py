@@ -53,10 +53,12 @@ def random_resnet50(seed: int) -> torchvision.models.ResNet:
     return net.eval()
 
 
-def random_vit_s16(seed: int) -> torchvision.models.VisionTransformer:
+def random_vit(seed: int, *, patch_size: int = 16, num_layers: int = 12, num_heads: int = 6, hidden_dim: int = 384,
+               mlp_dim: int = 1536, attention_scale: float = 0.08) -> torchvision.models.VisionTransformer:
+    """A torchvision ViT with random weights that exercise every part (defaults: ViT-S/16)."""
     torch.manual_seed(seed)
-    net = torchvision.models.VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=6,
-                                               hidden_dim=384, mlp_dim=1536, num_classes=1000)
+    net = torchvision.models.VisionTransformer(image_size=224, patch_size=patch_size, num_layers=num_layers, num_heads=num_heads,
+                                               hidden_dim=hidden_dim, mlp_dim=mlp_dim, num_classes=1000)
     g = seeded(seed + 1)
     with torch.no_grad():
         for name, p in net.named_parameters():
@@ -70,8 +72,12 @@ def random_vit_s16(seed: int) -> torchvision.models.VisionTransformer:
                 p.copy_((0.05 if name.endswith('weight') else 0.1) * torch.randn(p.shape, generator=g))
             elif name.endswith('in_proj_weight'):
                 # Larger than xavier so that attention is far from uniform (the cls_attention check means something).
-                p.copy_(0.08 * torch.randn(p.shape, generator=g))
+                p.copy_(attention_scale * torch.randn(p.shape, generator=g))
     return net.eval()
+
+
+def random_vit_s16(seed: int) -> torchvision.models.VisionTransformer:
+    return random_vit(seed)
 
 
 def resnet_reference(net: torchvision.models.ResNet, x: torch.Tensor) -> Outputs:
