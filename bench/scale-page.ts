@@ -82,8 +82,13 @@ const SCRIPT = String.raw`
     var p = document.querySelector('[data-testid="progress"]');
     if (p) {
       var v = Number(p.value), m = Number(p.max);
-      if (!present) { present = true; lastVal = v; S.progress.push([now, v, m, 1]); }
-      else if (v !== lastVal) { lastVal = v; S.progress.push([now, v, m, 0]); }
+      // "… (12,345 from the cache)" next to the bar, where the app says so: done − fromCache = inferred here.
+      var note = p.nextElementSibling ? p.nextElementSibling.textContent || '' : '';
+      var fm = /\(([\d,.\u00a0\u202f]+) from the cache\)/.exec(note);
+      var fc = fm ? Number(fm[1].replace(/[^\d]/g, '')) : null;
+      var key = v + '/' + m + '/' + fc;
+      if (!present) { present = true; lastVal = key; S.progress.push([now, v, m, 1, fc]); }
+      else if (key !== lastVal) { lastVal = key; S.progress.push([now, v, m, 0, fc]); }
       if (S.progress.length > 100000) S.progress = S.progress.filter(function (_, i) { return i % 2 === 0 || S.progress[i][3] === 1; });
     } else present = false;
     for (var wi = 0; wi < WATCH.length; wi++) {
@@ -96,8 +101,12 @@ const SCRIPT = String.raw`
     if (S.listedSeenAt === null || S.listProblem === null) {
       var r = document.querySelector(regionSel);
       if (r) {
-        var text = r.textContent || '';
-        if (S.listedSeenAt === null && /:\s*[\d][\d,.\u00a0\u202f ]*\s+files/.test(text)) S.listedSeenAt = now;
+        // The summary line when the app marks it (dataset-input-summary), else the whole picker region.
+        var sum = r.querySelector('[data-testid$="-summary"]');
+        var text = (sum || r).textContent || '';
+        // Today's summaries: "<name>: 50,000 files", "<name>: 5 corruption × severity folders; 250,000 files (1.2 s)"
+        // or "…; files are listed as the run reaches them (0.4 s)".
+        if (S.listedSeenAt === null && /\d[\d,.\u00a0\u202f]*\s+files\b|files are listed as/.test(text)) S.listedSeenAt = now;
         var err = r.querySelector('.error');
         if (err && S.listProblem === null) S.listProblem = [now, err.textContent];
       }

@@ -14,6 +14,8 @@ export interface ProcInfo {
   /** `--utility-sub-type=` for utility processes (network, storage, audio…). */
   sub?: string;
   rssMB: number;
+  /** user + system CPU seconds so far */
+  cpuS: number;
 }
 
 export interface RssSnapshot {
@@ -26,6 +28,8 @@ export interface RssSnapshot {
   utilityMB: number;
   otherMB: number;
   totalMB: number;
+  /** CPU seconds so far (user + system) of the browser process, the renderers and the rest (GPU, utility, zygotes) */
+  cpuS: { browser: number; renderers: number; others: number };
 }
 
 const read = (p: string): string | null => {
@@ -36,12 +40,17 @@ const read = (p: string): string | null => {
   }
 };
 
-function ppidOf(pid: number): number | null {
+const TICKS = 100; // USER_HZ on Linux
+
+function statOf(pid: number): { ppid: number; cpuS: number } | null {
   const stat = read(`/proc/${pid}/stat`);
   if (!stat) return null;
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[1]);
+  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15
+  return { ppid: Number(rest[1]), cpuS: (Number(rest[11]) + Number(rest[12])) / TICKS };
 }
+
+const ppidOf = (pid: number): number | null => statOf(pid)?.ppid ?? null;
 
 function cmdline(pid: number): string[] {
   const args = (read(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
@@ -76,9 +85,13 @@ export function browserChildren(): { pid: number; profile: string }[] {
 export function chromiumTree(browserPid: number, profile: string): ProcInfo[] {
   const pids = allPids();
   const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
   for (const p of pids) {
-    const pp = ppidOf(p);
-    if (pp !== null) parent.set(p, pp);
+    const st = statOf(p);
+    if (st) {
+      parent.set(p, st.ppid);
+      cpu.set(p, st.cpuS);
+    }
   }
   const inTree = (p: number): boolean => {
     for (let q: number | undefined = p, hops = 0; q !== undefined && q > 1 && hops < 64; q = parent.get(q), hops++) if (q === browserPid) return true;
@@ -94,7 +107,7 @@ export function chromiumTree(browserPid: number, profile: string): ProcInfo[] {
     const kind: ProcKind =
       p === browserPid ? 'browser' : type === 'renderer' ? 'renderer' : type === 'gpu-process' ? 'gpu' : type === 'utility' ? 'utility' : type === 'zygote' ? 'zygote' : 'other';
     const sub = kind === 'utility' ? argv.find((a) => a.startsWith('--utility-sub-type='))?.slice(19) : undefined;
-    out.push({ pid: p, ppid: parent.get(p)!, kind, sub, rssMB: rssMB(p) });
+    out.push({ pid: p, ppid: parent.get(p)!, kind, sub, rssMB: rssMB(p), cpuS: cpu.get(p) ?? 0 });
   }
   return out;
 }
@@ -112,6 +125,11 @@ export function summarise(procs: ProcInfo[]): RssSnapshot {
     utilityMB: r(sum('utility')),
     otherMB: r(sum('zygote') + sum('other')),
     totalMB: r(procs.reduce((a, p) => a + p.rssMB, 0)),
+    cpuS: {
+      browser: r(procs.filter((p) => p.kind === 'browser').reduce((a, p) => a + p.cpuS, 0)),
+      renderers: r(renderers.reduce((a, p) => a + p.cpuS, 0)),
+      others: r(procs.filter((p) => p.kind !== 'browser' && p.kind !== 'renderer').reduce((a, p) => a + p.cpuS, 0)),
+    },
   };
 }
 

@@ -34,13 +34,15 @@ export const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** [epoch ms, phase, browser MB, renderers MB, largest renderer MB, GPU MB, utility MB, total MB] */
-export type FastRss = [number, string, number, number, number, number, number, number];
+/** [epoch ms, phase, browser MB, renderers MB, largest renderer MB, GPU MB, utility MB, total MB,
+ *   CPU s so far of the browser process, the renderers, the others] */
+export type FastRss = [number, string, number, number, number, number, number, number, number, number, number];
 
 export interface PageLog {
   installedAt: number;
   longtasks: [number, number][];
-  progress: [number, number, number, number][];
+  /** [epoch ms, value, max, 1 when the bar (re)appeared, images from the cache where the app shows it] */
+  progress: [number, number, number, number, number | null][];
   status: [number, string | null][];
   clicks: [number, string][];
   changes: [number, string, number | null][];
@@ -87,8 +89,20 @@ export class BenchSession {
     const cdp = await app.context.newCDPSession(app.page);
     await cdp.send('Performance.enable');
     const s = new BenchSession(app, mine[0].pid, mine[0].profile, cdp, opts.rssLimitMB);
+    try {
+      await s.prepare(cfg, opts.deadlineMs);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private async prepare(cfg: PageScriptConfig, deadlineMs: number): Promise<void> {
+    const s = this;
+    const app = this.app;
     s.timer = setInterval(() => s.watch(), 2000);
-    s.deadlineTimer = setTimeout(() => s.kill(`timeout: the session passed its ${Math.round(opts.deadlineMs / 1000)} s limit`), opts.deadlineMs);
+    s.deadlineTimer = setTimeout(() => s.kill(`timeout: the session passed its ${Math.round(deadlineMs / 1000)} s limit`), deadlineMs);
     app.page.on('crash', () => {
       s.killedReason ??= 'the page crashed (renderer gone: out of memory?)';
     });
@@ -114,7 +128,6 @@ export class BenchSession {
       const want = readFileSync(cellFixtures({ corruption: c[0], severity: c[1] })[0]).length;
       if (JSON.stringify(probe) !== JSON.stringify([200, want])) throw new Error(`fixture route does not serve the page: got ${JSON.stringify(probe)}, want [200, ${want}]`);
     }
-    return s;
   }
 
   rss(): RssSnapshot {
@@ -124,8 +137,8 @@ export class BenchSession {
   private watch(): void {
     if (this.closed) return;
     const r = this.rss();
-    this.fast.push([Date.now(), this.phase, r.browserMB, r.rendererMB, r.maxRendererMB, r.gpuMB, r.utilityMB, r.totalMB]);
-    if (r.totalMB > this.rssLimitMB) this.kill(`did not hold: Chromium's RSS reached ${Math.round(r.totalMB)} MB (limit ${this.rssLimitMB} MB) while ${this.phase}`);
+    this.fast.push([Date.now(), this.phase, r.browserMB, r.rendererMB, r.maxRendererMB, r.gpuMB, r.utilityMB, r.totalMB, r.cpuS.browser, r.cpuS.renderers, r.cpuS.others]);
+    if (r.totalMB > this.rssLimitMB) this.kill(`Chromium's RSS reached ${Math.round(r.totalMB)} MB (limit ${this.rssLimitMB} MB) while ${this.phase}`);
   }
 
   kill(reason: string): void {

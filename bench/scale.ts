@@ -114,7 +114,8 @@ interface Measurement {
     maxRendererMB: number | null;
     maxBrowserMB: number | null;
     maxTotalMB: number | null;
-    maxRssByPhase: Record<string, { browserMB: number; rendererMB: number; totalMB: number }>;
+    /** Per phase: the largest RSS readings, and the wall and CPU seconds spent in it (CPU per process kind). */
+    maxRssByPhase: Record<string, { browserMB: number; rendererMB: number; totalMB: number; seconds: number; cpuS: { browser: number; renderers: number; others: number } }>;
     heapMBPer100k: number | null;
     rendererMBPer100k: number | null;
     imagesPerSec: number | null;
@@ -127,8 +128,11 @@ interface Measurement {
     exportPredictionsSeconds: number | null;
   };
   samples: Sample[];
-  /** [epoch ms, phase, browser, renderers, largest renderer, gpu, utility, total] MB, every 2 s */
+  /** [epoch ms, phase, browser, renderers, largest renderer, gpu, utility, total] MB, then CPU seconds so far of
+   *  [browser, renderers, others], every 2 s */
   rssEvery2s: unknown[];
+  /** Handle path: [epoch ms, files the app has called getFile() on], every ~10 s while it lists. */
+  listingGetFileCalls?: [number, number][];
   /** The stand-in's own cost (handle path), measured in the same page before the pick. */
   standIn?: { walkSeconds: number; calibrationFiles: number; getFileMsPerFile: number; estimatedListSeconds: number };
   pages: { appear: PageLog['appear']; progress: PageLog['progress']; status: PageLog['status']; longtasks: PageLog['longtasks']; tickGaps: PageLog['tickGaps']; marks: PageLog['marks']; clicks: PageLog['clicks']; changes: PageLog['changes']; standin: PageLog['standin']; errors: string[]; listProblem: PageLog['listProblem'] }[];
@@ -214,16 +218,18 @@ interface ListedProbe {
   runEnabled: boolean | null;
   regionText: string | null;
   changes: [number, string, number | null][];
+  getFileCalls: number;
 }
 
-async function waitListed(sess: BenchSession, since: number, runWasEnabled: boolean): Promise<NonNullable<Measurement['listed']> & { filesArrivedAt: number | null; filesInInput: number | null }> {
+async function waitListed(sess: BenchSession, since: number, runWasEnabled: boolean, series?: [number, number][]): Promise<NonNullable<Measurement['listed']> & { filesArrivedAt: number | null; filesInInput: number | null }> {
   const probe = () =>
     sess.eval<ListedProbe>(`(() => {
       const S = window.__scale;
       const marks = performance.getEntriesByName('shiftlens:listed').map((m) => [m.name, performance.timeOrigin + m.startTime]);
       const run = document.querySelector('[data-testid="run"]');
       const region = document.querySelector('[aria-label="${DATASET_REGION}"]');
-      return { marks, seen: S.listedSeenAt, problem: S.listProblem, runEnabled: run ? !run.disabled : null, regionText: region ? region.textContent : null, changes: S.changes };
+      const sum = region ? region.querySelector('[data-testid$="-summary"]') : null;
+      return { marks, seen: S.listedSeenAt, problem: S.listProblem, runEnabled: run ? !run.disabled : null, regionText: (sum || region) ? (sum || region).textContent : null, changes: S.changes, getFileCalls: S.standin.getFileCalls };
     })()`);
   let enabledAt: number | null = null;
   const p = await sess.until(
@@ -231,6 +237,8 @@ async function waitListed(sess: BenchSession, since: number, runWasEnabled: bool
     async () => {
       const r = await probe();
       if (!r) return null;
+      // How far the app's walk has got (handle path: the stand-in's getFile() calls), every ~10 s.
+      if (series && (!series.length || Date.now() - series[series.length - 1][0] >= 10_000)) series.push([Date.now(), r.getFileCalls]);
       if (r.problem) throw new Error(`the app could not read the folder: ${r.problem[1]}`);
       if (!runWasEnabled && r.runEnabled && enabledAt === null) enabledAt = Date.now();
       const mark = r.marks.find((m) => m[1] >= since - 5);
@@ -242,7 +250,7 @@ async function waitListed(sess: BenchSession, since: number, runWasEnabled: bool
   const markAt = p.marks.find((m) => m[1] >= since - 5)?.[1] ?? null;
   const at = markAt ?? p.seen ?? enabledAt!;
   const via = markAt !== null ? 'mark shiftlens:listed' : p.seen !== null ? 'picker shows the file count' : 'run button enabled';
-  const m = /:\s*([\d][\d,.\u00a0\u202f ]*)\s+files/.exec(p.regionText ?? '');
+  const m = /(\d[\d,.\u00a0\u202f]*)\s+files\b/.exec(p.regionText ?? '');
   const filesShown = m ? Number(m[1].replace(/[^\d]/g, '')) : null;
   const ch = p.changes.filter((c) => c[1] === 'dataset-input' && c[0] >= since - 5).pop();
   return { at, via, seconds: (at - since) / 1000, filesShown, markAt, summaryAt: p.seen, filesArrivedAt: ch?.[0] ?? null, filesInInput: ch?.[2] ?? null };
@@ -264,20 +272,32 @@ interface RunStart {
   fromCache: number | null;
 }
 
-/** From a click on run/resume: the progress bar appearing (planned) and the first inferred image. */
-async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned: () => Promise<void>): Promise<RunStart> {
+type ProgressEntry = [number, number, number, number, number | null];
+
+/**
+ * From a click on run/resume: the progress bar appearing (planned) and the first image inferred in this session.
+ * Without the app's `shiftlens:first-inference` mark: the first progress entry where done − fromCache grew (where
+ * the app shows "… from the cache"), else where done passed both its first value and `doneBefore` (what the bar
+ * showed before a reload: a lazily listed run counts its cache hits as it goes, those are not inferences).
+ */
+async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned: () => Promise<void>, doneBefore = 0): Promise<RunStart> {
   let planned: [number, number, number] | null = null;
   let plannedSampled = false;
   return sess.until(
     'the first inference',
     async () => {
-      const r = await sess.eval<{ marks: [string, number][]; appear: [number, number, number, number] | null; rise: [number, number, number, number] | null; status: string | null }>(`(() => {
-        const S = window.__scale, t = ${clickAt - 5};
+      const r = await sess.eval<{ marks: [string, number][]; appear: ProgressEntry | null; rise: ProgressEntry | null; status: string | null }>(`(() => {
+        const S = window.__scale, t = ${clickAt - 5}, before = ${doneBefore};
         const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('shiftlens:')).map((m) => [m.name, performance.timeOrigin + m.startTime]).filter((m) => m[1] >= t);
         const i = S.progress.findIndex((e) => e[0] >= t && e[3] === 1);
         const appear = i >= 0 ? S.progress[i] : null;
         let rise = null;
-        if (appear) for (let k = i + 1; k < S.progress.length; k++) { if (S.progress[k][3] === 1) break; if (S.progress[k][1] > appear[1]) { rise = S.progress[k]; break; } }
+        if (appear) for (let k = i + 1; k < S.progress.length; k++) {
+          const e = S.progress[k];
+          if (e[3] === 1) break;
+          const grew = e[4] !== null && e[4] !== undefined ? e[1] - e[4] > appear[1] - (appear[4] || 0) : e[1] > Math.max(appear[1], before);
+          if (grew) { rise = e; break; }
+        }
         const st = document.querySelector('[data-testid="status"]');
         return { marks, appear, rise, status: st ? st.textContent : null };
       })()`);
@@ -291,7 +311,7 @@ async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned
       }
       const mark = r.marks.find((m) => m[0] === 'shiftlens:first-inference');
       if (mark) return { plannedAt: planned?.[0] ?? null, firstAt: mark[1], firstVia: 'mark shiftlens:first-inference', total: planned?.[2] ?? null, fromCache: planned?.[1] ?? null };
-      if (r.rise) return { plannedAt: planned?.[0] ?? null, firstAt: r.rise[0], firstVia: 'progress value rose', total: planned?.[2] ?? r.rise[2], fromCache: planned?.[1] ?? null };
+      if (r.rise) return { plannedAt: planned?.[0] ?? null, firstAt: r.rise[0], firstVia: r.rise[4] !== null && r.rise[4] !== undefined ? 'progress: done − from-cache rose' : 'progress value rose', total: planned?.[2] ?? r.rise[2], fromCache: r.rise[4] ?? planned?.[1] ?? null };
       if (r.status === 'done') return { plannedAt: planned?.[0] ?? null, firstAt: Date.now(), firstVia: 'status done (nothing left to infer)', total: planned?.[2] ?? null, fromCache: planned?.[1] ?? null };
       return null;
     },
@@ -301,7 +321,7 @@ async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned
 }
 
 const statusOf = (sess: BenchSession) => sess.eval<string>(`(document.querySelector('[data-testid="status"]') || {}).textContent || ''`);
-const lastProgress = (sess: BenchSession) => sess.eval<[number, number, number, number] | null>('window.__scale.progress[window.__scale.progress.length - 1] || null');
+const lastProgress = (sess: BenchSession) => sess.eval<ProgressEntry | null>('window.__scale.progress[window.__scale.progress.length - 1] || null');
 
 async function exportOne(sess: BenchSession, testid: string, dir: string) {
   try {
@@ -403,7 +423,9 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
     phase('listing');
     const p = await pick(s, path, treeRoot);
     pickAt = p.at;
-    const listed = await waitListed(s, p.at, runWasEnabled);
+    const series: [number, number][] = [];
+    m.listingGetFileCalls = series;
+    const listed = await waitListed(s, p.at, runWasEnabled, path === 'handle' ? series : undefined);
     m.pick = { via: p.via, at: p.at, setInputFilesSeconds: p.setInputFilesSeconds, filesArrivedAt: listed.filesArrivedAt, filesInInput: listed.filesInInput };
     m.listed = { at: listed.at, via: listed.via, seconds: round(listed.seconds, 2)!, filesShown: listed.filesShown, markAt: listed.markAt, summaryAt: listed.summaryAt };
     console.log(`    listed in ${listed.seconds.toFixed(1)} s (${listed.via}; the app shows ${listed.filesShown?.toLocaleString() ?? '?'} files)`);
@@ -426,7 +448,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       fromCache: start.fromCache,
       engineInfo,
     };
-    console.log(`    run → first inference ${m.run.runToFirstSeconds} s (planned after ${m.run.planSeconds ?? '?'} s; ${start.total?.toLocaleString() ?? '?'} images planned) · ${engineInfo ?? ''}`);
+    console.log(`    run → first inference ${m.run.runToFirstSeconds} s (progress bar after ${m.run.planSeconds ?? '?'} s, total ${start.total?.toLocaleString() ?? '?'} then) · ${engineInfo ?? ''}`);
 
     phase('running');
     const runFor = mode === 'full' ? Infinity : RUN_SECONDS * 1000;
@@ -483,7 +505,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       phase('resume: planning');
       const useResume = banner && (await s.page.getByTestId('resume').count()) > 0;
       const click2 = await clickAndTime(s, useResume ? 'resume' : 'run');
-      const start2 = await waitFirstInference(s, click2, () => sample('resume: after planning'));
+      const start2 = await waitFirstInference(s, click2, () => sample('resume: after planning'), before ?? 0);
       m.resume = {
         progressBeforeReload: before,
         reloadSeconds: round(reloadSeconds, 2),
@@ -547,7 +569,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       const doneAt = (st ?? []).filter((x) => x[1] === 'done').pop()?.[0] ?? Date.now();
       const runSeconds = (doneAt - (m.resume ? (m.resume.clickAt as number) : clickAt)) / 1000;
       m.finish = { doneAt, runSeconds: round(runSeconds, 1)!, imagesPerSec: round(size / Math.max(runSeconds, 1e-3), 1)! };
-      await sample('done');
+      if (!finished) await sample('done');
       phase('export');
       m.exports = {
         'export-json': await exportOne(s, 'export-json', work),
@@ -572,12 +594,14 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       m.status = 'error';
       m.reason = (e as Error).message.split('\n').slice(0, 3).join(' ');
     }
+    const lastWalk = m.listingGetFileCalls?.[m.listingGetFileCalls.length - 1];
+    if (lastWalk && !m.listed) m.reason += ` (the app had called getFile() on ${lastWalk[1].toLocaleString('en-US')} files ${Math.round((lastWalk[0] - pickAt) / 1000)} s into the listing)`;
     console.log(`    ✗ ${m.status}: ${m.reason}`);
     if (!killed) await keepPage().catch(() => {});
   } finally {
     if (sess) {
       m.console = sess.app.consoleLines.filter((l) => !l.startsWith('log:') && !l.startsWith('debug:')).slice(0, 80);
-      m.rssEvery2s = sess.fast.map((f) => [f[0], f[1], round(f[2], 0), round(f[3], 0), round(f[4], 0), round(f[5], 0), round(f[6], 0), round(f[7], 0)]);
+      m.rssEvery2s = sess.fast.map((f) => [f[0], f[1], round(f[2], 0), round(f[3], 0), round(f[4], 0), round(f[5], 0), round(f[6], 0), round(f[7], 0), round(f[8], 1), round(f[9], 1), round(f[10], 1)]);
       await sess.close();
     }
     if (treeRoot) {
@@ -607,13 +631,22 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
     const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
     return v.length ? Math.max(...v) : null;
   };
-  const fast = m.rssEvery2s as [number, string, number, number, number, number, number, number][];
+  const fast = m.rssEvery2s as [number, string, number, number, number, number, number, number, number, number, number][];
   const byPhase: Measurement['derived']['maxRssByPhase'] = {};
-  for (const f of fast) {
-    const b = (byPhase[f[1]] ??= { browserMB: 0, rendererMB: 0, totalMB: 0 });
+  for (let i = 0; i < fast.length; i++) {
+    const f = fast[i];
+    const b = (byPhase[f[1]] ??= { browserMB: 0, rendererMB: 0, totalMB: 0, seconds: 0, cpuS: { browser: 0, renderers: 0, others: 0 } });
     b.browserMB = Math.max(b.browserMB, f[2]);
     b.rendererMB = Math.max(b.rendererMB, f[3]);
     b.totalMB = Math.max(b.totalMB, f[7]);
+    const prev = fast[i - 1];
+    // CPU spent since the previous reading (same browser: the counters only grow), booked to this reading's phase.
+    if (prev && f[8] >= prev[8] && f[7] > 0) {
+      b.seconds = round(b.seconds + (f[0] - prev[0]) / 1000, 1)!;
+      b.cpuS.browser = round(b.cpuS.browser + f[8] - prev[8], 1)!;
+      b.cpuS.renderers = round(b.cpuS.renderers + Math.max(0, f[9] - prev[9]), 1)!;
+      b.cpuS.others = round(b.cpuS.others + Math.max(0, f[10] - prev[10]), 1)!;
+    }
   }
   // Growth per 100 k inferred images over the first page's run (heap from the samples, RSS from the 2 s series).
   let heapSlope: number | null = null;
@@ -651,6 +684,8 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
     return a && click ? round((a[0] - click) / 1000, 2) : null;
   };
   if (m.run) (m.run as Record<string, unknown>).engineReadySeconds = engineAfter(m.pages[0], m.run.clickAt);
+  // The bar's largest max: a lazily listed run's total grows as the folders are read.
+  if (m.run) (m.run as Record<string, unknown>).totalSeen = m.pages[0]?.progress.reduce((a, e) => Math.max(a, e[2]), 0) ?? null;
   if (m.resume) m.resume.engineReadySeconds = engineAfter(m.pages[1], m.resume.clickAt as number);
   const tasks = m.pages
     .flatMap((p) => p.longtasks)
