@@ -110,18 +110,27 @@ export function discoverCorrupted(files: Iterable<FileRef>): CorruptedDataset {
     if (!s) found.set(corruption, (s = new Set()));
     s.add(severity);
   }
-  const missingSeverities: { corruption: string; severity: number }[] = [];
-  const foundSorted = new Map<string, number[]>();
-  for (const c of CORRUPTIONS) {
-    const s = found.get(c.name);
-    if (!s) continue;
-    foundSorted.set(c.name, [...s].sort((a, b) => a - b));
-    for (const sev of SEVERITIES) if (!s.has(sev)) missingSeverities.push({ corruption: c.name, severity: sev });
-  }
-  const missingCorruptions = CORRUPTIONS.filter((c) => !found.has(c.name)).map((c) => c.name);
+  const { found: foundSorted, missingSeverities, missingCorruptions } = coverage(found);
   const layout = images.length === 0 ? 'empty' : grouped && flat ? 'mixed' : grouped ? 'grouped' : 'flat';
   images.sort(byPath);
   return { images, ignored, found: foundSorted, missingSeverities, missingCorruptions, classFolders, layout };
+}
+
+/** What was found of the catalogue: severities per corruption (catalogue order, ascending), what is missing. */
+export function coverage(found: ReadonlyMap<string, ReadonlySet<number>>): {
+  found: Map<string, number[]>;
+  missingSeverities: { corruption: string; severity: number }[];
+  missingCorruptions: string[];
+} {
+  const missingSeverities: { corruption: string; severity: number }[] = [];
+  const sorted = new Map<string, number[]>();
+  for (const c of CORRUPTIONS) {
+    const s = found.get(c.name);
+    if (!s) continue;
+    sorted.set(c.name, [...s].sort((a, b) => a - b));
+    for (const sev of SEVERITIES) if (!s.has(sev)) missingSeverities.push({ corruption: c.name, severity: sev });
+  }
+  return { found: sorted, missingSeverities, missingCorruptions: CORRUPTIONS.filter((c) => !found.has(c.name)).map((c) => c.name) };
 }
 
 /** Finds `<class>/<file>` at the end of each path (`val/<class>/<file>` and any other prefix included). */

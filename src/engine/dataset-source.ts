@@ -4,8 +4,8 @@
  * are listed when the pipeline reaches it, and a File is opened (`getFile()`) only for the batch being decoded.
  * A file list (webkitdirectory, the older drop API, a generated set) is already in memory and indexed by cell.
  */
-import { SEVERITIES, isCorruptionName, isGroupName, CORRUPTIONS } from '../core/corruption-catalog';
-import { discoverClean, discoverCorrupted, isImageFileName, type IgnoredFile } from '../core/dataset-discovery';
+import { isCorruptionName, isGroupName, CORRUPTIONS } from '../core/corruption-catalog';
+import { coverage, discoverClean, discoverCorrupted, isImageFileName, type IgnoredFile } from '../core/dataset-discovery';
 import type { CellSpec } from '../core/image-index';
 import type { PickedFile } from './picked-files';
 import { digest64 } from '../core/hash';
@@ -62,22 +62,15 @@ function summarise(cells: CellSpec[], groupedCells: number, fileCount: number | 
     if (!s) found.set(c.corruption, (s = new Set()));
     s.add(c.severity as number);
   }
-  const missingSeverities: { corruption: string; severity: number }[] = [];
-  const foundSorted = new Map<string, number[]>();
-  for (const info of CORRUPTIONS) {
-    const s = found.get(info.name);
-    if (!s) continue;
-    foundSorted.set(info.name, [...s].sort((a, b) => a - b));
-    for (const sev of SEVERITIES) if (!s.has(sev)) missingSeverities.push({ corruption: info.name, severity: sev });
-  }
+  const cover = coverage(found);
   const corruptedCells = cells.filter((c) => c.corruption !== null).length;
   const layout = corruptedCells === 0 ? 'empty' : groupedCells === corruptedCells ? 'grouped' : groupedCells ? 'mixed' : 'flat';
   return {
     cells,
     layout,
-    found: foundSorted,
-    missingSeverities,
-    missingCorruptions: found.size ? CORRUPTIONS.filter((c) => !found.has(c.name)).map((c) => c.name) : [],
+    found: cover.found,
+    missingSeverities: cover.missingSeverities,
+    missingCorruptions: found.size ? cover.missingCorruptions : [],
     fileCount,
   };
 }
