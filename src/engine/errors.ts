@@ -1,11 +1,7 @@
 /** The errors an evaluation run can end with, by name, so callers can tell them apart with `instanceof`. */
-import type { ImagePrediction } from '../core/aggregate';
 
+/** The user cancelled; what was computed is kept (the session saves it as a partial run). */
 export class RunCancelled extends Error {
-  /** Predictions made (or read from the cache) before the cancel, in plan order; set by evaluate(). */
-  partial: ImagePrediction[] = [];
-  /** How many of them were inferred in this session. */
-  partialInferred = 0;
   constructor() {
     super('cancelled');
   }

@@ -813,7 +813,6 @@ export class EvaluationSession {
       await writer.finish(true);
     } catch (e) {
       if (e instanceof RunCancelled) {
-        e.partialInferred = o.counters.inferred;
         // Cancelled: what was computed is still written (unless storage is full: then it is as if the tab closed).
         if (!writer.isPaused) await writer.finish(false).catch(() => {});
         else writer.abort(e);
