@@ -1,0 +1,91 @@
+/**
+ * The embedded demo's manifest (public/demo/manifest.json, written by tools/demo-assets.mts) and the self-check of
+ * a demo result against the reference numbers it carries. Pure: no DOM.
+ */
+import { CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+import type { ResultDocument } from './result-document';
+
+export const DEMO_SCHEMA = 'shiftlens.demo/v1';
+
+export interface DemoReference {
+  source: string;
+  /** Percent, as in the result JSON. */
+  mCE: number;
+  relativeMCE: number;
+  meanError19: number;
+  /** The 50 clean originals. */
+  clean: { n: number; errors: number };
+  /** corruption → severity ("1"…"5") → counts. */
+  cells: Record<string, Record<string, { n: number; errors: number }>>;
+}
+
+export interface DemoManifest {
+  schema: typeof DEMO_SCHEMA;
+  baseSeed: number;
+  model: { file: string; card: string; sha256: string };
+  labels: string;
+  frost: string[];
+  clean: string[];
+  reference: DemoReference;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+export class DemoManifestError extends Error {
+  override name = 'DemoManifestError';
+}
+
+const isCounts = (v: unknown): v is { n: number; errors: number } =>
+  !!v && typeof v === 'object' && Number.isInteger((v as any).n) && Number.isInteger((v as any).errors);
+
+/** Checks the shape of a manifest (a damaged or foreign file gets a clear message, not a crash later). */
+export function parseDemoManifest(value: unknown): DemoManifest {
+  const m = value as Partial<DemoManifest> | null;
+  const bad = (why: string): never => {
+    throw new DemoManifestError(`the demo's manifest.json is not usable: ${why}`);
+  };
+  if (!m || typeof m !== 'object') bad('not a JSON object');
+  if (m!.schema !== DEMO_SCHEMA) bad(`schema ${JSON.stringify(m!.schema)} (expected ${DEMO_SCHEMA})`);
+  if (!Number.isInteger(m!.baseSeed)) bad('no base seed');
+  if (!m!.model || typeof m!.model.file !== 'string' || typeof m!.model.card !== 'string') bad('no model');
+  if (typeof m!.labels !== 'string') bad('no labels');
+  if (!Array.isArray(m!.frost) || !Array.isArray(m!.clean) || !m!.clean.length) bad('no images');
+  const r = m!.reference;
+  if (!r || !isCounts(r.clean) || typeof r.mCE !== 'number' || !r.cells) bad('no reference numbers');
+  for (const c of CORRUPTIONS) for (const s of SEVERITIES) if (!isCounts(r!.cells[c.name]?.[String(s)])) bad(`no reference for ${c.name} ${s}`);
+  return m as DemoManifest;
+}
+
+export interface DemoCheck {
+  matches: boolean;
+  /** Every number compared that differs, e.g. "glass_blur 3: 44 errors, reference 45". */
+  differences: string[];
+  compared: number;
+}
+
+/**
+ * Compares a demo result with the reference: every (corruption, severity) cell's n and error count, the clean
+ * originals' counts, and mCE / relative mCE (to 1e-6 of a percent: equal counts give equal numbers).
+ */
+export function checkDemoResult(doc: ResultDocument, ref: DemoReference): DemoCheck {
+  const differences: string[] = [];
+  let compared = 0;
+  for (const c of CORRUPTIONS) {
+    for (const s of SEVERITIES) {
+      const want = ref.cells[c.name]?.[String(s)];
+      const got = doc.corruptions[c.name]?.severities[String(s)];
+      compared++;
+      if (!want) continue;
+      if (!got) differences.push(`${c.name} ${s}: missing`);
+      else if (got.n !== want.n || got.errors !== want.errors) differences.push(`${c.name} ${s}: ${got.errors}/${got.n} errors, reference ${want.errors}/${want.n}`);
+    }
+  }
+  const clean = doc.cleanMatched ?? doc.clean;
+  compared++;
+  if (!clean) differences.push('clean: missing');
+  else if (clean.n !== ref.clean.n || clean.errors !== ref.clean.errors) differences.push(`clean: ${clean.errors}/${clean.n} errors, reference ${ref.clean.errors}/${ref.clean.n}`);
+  const close = (a: number | null | undefined, b: number) => typeof a === 'number' && Math.abs(a - b) < 1e-6;
+  compared += 2;
+  if (!close(doc.metrics.mCE, ref.mCE)) differences.push(`mCE ${doc.metrics.mCE?.toFixed(4)} %, reference ${ref.mCE.toFixed(4)} %`);
+  if (!close(doc.metrics.relativeMCE, ref.relativeMCE)) differences.push(`relative mCE ${doc.metrics.relativeMCE?.toFixed(4)} %, reference ${ref.relativeMCE.toFixed(4)} %`);
+  return { matches: differences.length === 0, differences, compared };
+}

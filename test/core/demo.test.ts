@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { checkDemoResult, parseDemoManifest, DemoManifestError } from '../../src/core/demo';
+import { describeFixtures, PROJECT_ROOT } from '../support/fixtures';
+import { referenceResult } from '../support/reference-predictions';
+
+const manifestJson = () => JSON.parse(readFileSync(join(PROJECT_ROOT, 'public/demo/manifest.json'), 'utf8'));
+
+/**
+ * The demo's self-check: the result the app would build from the reference predictions (imagenet-c-mini + the 50
+ * DEV-C clean originals) must match the manifest's reference; any changed count must not.
+ */
+describeFixtures('demo self-check', () => {
+  const devc = new Set<string>(manifestJson().clean.map((p: string) => p.split('/').slice(1).join('/')));
+  const reference = () =>
+    referenceResult('mobilenetv2-12-int8', (p) => p.corruption !== null || devc.has(p.path.split('/').slice(1).join('/')));
+
+  it('the reference predictions match the manifest, mCE 86.20 %', () => {
+    const m = parseDemoManifest(manifestJson());
+    const doc = reference();
+    expect(doc.cleanMatched).toEqual({ n: 50, errors: 10 });
+    const check = checkDemoResult(doc, m.reference);
+    expect(check.differences).toEqual([]);
+    expect(check.matches).toBe(true);
+    expect(check.compared).toBe(19 * 5 + 3);
+    expect(doc.metrics.mCE!.toFixed(2)).toBe('86.20');
+  });
+
+  it('one image more or less wrong in one cell is a mismatch, named', () => {
+    const m = parseDemoManifest(manifestJson());
+    const doc = reference();
+    doc.corruptions.glass_blur.severities['3'].errors -= 1;
+    const check = checkDemoResult(doc, m.reference);
+    expect(check.matches).toBe(false);
+    expect(check.differences).toContain('glass_blur 3: 44/50 errors, reference 45/50');
+  });
+
+  it('a missing cell and a different clean count are named', () => {
+    const m = parseDemoManifest(manifestJson());
+    const doc = reference();
+    delete doc.corruptions.saturate;
+    doc.cleanMatched = { n: 50, errors: 11 };
+    const d = checkDemoResult(doc, m.reference).differences;
+    expect(d.filter((x) => x.startsWith('saturate')).length).toBe(5);
+    expect(d).toContain('clean: 11/50 errors, reference 10/50');
+  });
+});
+
+it('a damaged manifest gets a clear message', () => {
+  expect(() => parseDemoManifest(null)).toThrow(DemoManifestError);
+  expect(() => parseDemoManifest({ schema: 'x' })).toThrow(/schema "x"/);
+  const m = manifestJson();
+  delete m.reference.cells.fog['4'];
+  expect(() => parseDemoManifest(m)).toThrow(/no reference for fog 4/);
+});
