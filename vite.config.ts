@@ -126,16 +126,24 @@ function offlineShell(): Plugin {
     closeBundle() {
       const walk = (dir: string): string[] =>
         readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-      const files = walk(outDir)
+      const all = walk(outDir)
         .map((f) => relative(outDir, f).split('\\').join('/'))
         .filter((f) => f !== 'sw.js')
         .sort();
+      // The demo (public/demo/) is cached apart, versioned by its own files (see workers/service-worker.js).
+      const isDemo = (f: string) => f.startsWith('demo/');
+      const files = all.filter((f) => !isDemo(f));
+      const demoFiles = all.filter(isDemo);
       const template = readFileSync(join(root, 'workers/service-worker.js'), 'utf8');
       const hash = createHash('sha256').update(template);
       for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(outDir, f)));
+      const demoHash = createHash('sha256');
+      for (const f of demoFiles) demoHash.update(`${f}\0`).update(readFileSync(join(outDir, f)));
       const sw = template
         .replace('__SHIFTLENS_VERSION__', hash.digest('hex').slice(0, 16))
         .replace('__SHIFTLENS_FILES__', JSON.stringify(files))
+        .replace('__SHIFTLENS_DEMO_VERSION__', demoHash.digest('hex').slice(0, 16))
+        .replace('__SHIFTLENS_DEMO_FILES__', JSON.stringify(demoFiles))
         .replace('__SHIFTLENS_CSP__', JSON.stringify(CONTENT_SECURITY_POLICY));
       writeFileSync(join(outDir, 'sw.js'), sw);
     },

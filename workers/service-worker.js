@@ -14,6 +14,15 @@ const VERSION = '__SHIFTLENS_VERSION__';
 const FILES = __SHIFTLENS_FILES__;
 const CACHE = `shiftlens-shell-${VERSION}`;
 const PREFIX = 'shiftlens-shell-';
+/**
+ * The embedded demo's files (public/demo/, 13 MB) live in a cache of their own, named by a hash of those files only:
+ * an app update that leaves the demo alone does not download it again. Cached at install, so the demo runs offline
+ * after one visit.
+ */
+const DEMO_VERSION = '__SHIFTLENS_DEMO_VERSION__';
+const DEMO_FILES = __SHIFTLENS_DEMO_FILES__;
+const DEMO_CACHE = `shiftlens-demo-${DEMO_VERSION}`;
+const DEMO_PREFIX = 'shiftlens-demo-';
 /** Inside this version's cache: the ids of the window clients this version's shell was served to. */
 const CLIENTS_KEY = '__shiftlens_clients__';
 
@@ -33,6 +42,10 @@ self.addEventListener('install', (event) => {
       const cache = await caches.open(CACHE);
       // cache: 'reload' skips the HTTP cache, so the shell is this build's files, not stale copies.
       await cache.addAll(FILES.map((f) => new Request(new URL(f, self.registration.scope), { cache: 'reload' })));
+      const demo = await caches.open(DEMO_CACHE);
+      const have = await Promise.all(DEMO_FILES.map((f) => demo.match(new URL(f, self.registration.scope))));
+      const missing = DEMO_FILES.filter((_, i) => !have[i]);
+      if (missing.length) await demo.addAll(missing.map((f) => new Request(new URL(f, self.registration.scope), { cache: 'reload' })));
       // No skipWaiting here: tabs of the previous build keep their worker until the user reloads (UpdateBanner).
     })(),
   );
@@ -51,7 +64,7 @@ self.addEventListener('message', (event) => {
  */
 function staleCaches(keys, windowIds, ownClients) {
   if (windowIds.some((id) => !ownClients.includes(id))) return [];
-  return keys.filter((k) => k.startsWith(PREFIX) && k !== CACHE);
+  return keys.filter((k) => (k.startsWith(PREFIX) && k !== CACHE) || (k.startsWith(DEMO_PREFIX) && k !== DEMO_CACHE));
 }
 
 const clientsUrl = () => new URL(CLIENTS_KEY, self.registration.scope).href;
@@ -89,6 +102,7 @@ async function respond(request) {
   // ignoreVary: the server varies on Origin, which the precache requests lacked and module scripts send.
   const options = { ignoreSearch: true, ignoreVary: true };
   let hit = await cache.match(request, options);
+  if (!hit) hit = await (await caches.open(DEMO_CACHE)).match(request, options);
   // Any navigation inside the app (a reload of /, a deep link) gets the shell.
   if (!hit && request.mode === 'navigate') hit = await cache.match(new URL('index.html', self.registration.scope));
   // A file of an older build, asked for by a tab still running it: from that build's cache while it is kept.

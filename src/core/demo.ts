@@ -89,3 +89,35 @@ export function checkDemoResult(doc: ResultDocument, ref: DemoReference): DemoCh
   if (!close(doc.metrics.relativeMCE, ref.relativeMCE)) differences.push(`relative mCE ${doc.metrics.relativeMCE?.toFixed(4)} %, reference ${ref.relativeMCE.toFixed(4)} %`);
   return { matches: differences.length === 0, differences, compared };
 }
+
+/**
+ * The image to open the inspector on (the paper's Fig. 2): one that the model gets right when clean and that fails
+ * as the corruption grows — preferring the longest run of correct severities before the failures start, then the
+ * most severities wrong, then the path (so the choice is stable). Null when the run has no such image.
+ */
+export function pickIllustration(
+  predictions: readonly Pick<import('./aggregate').ImagePrediction, 'path' | 'identity' | 'corruption' | 'severity' | 'label' | 'top' | 'unreadable'>[],
+  corruption: string,
+): { path: string; corruption: string } | null {
+  type P = (typeof predictions)[number];
+  const byIdentity = new Map<string, { clean?: P; row: (P | undefined)[] }>();
+  for (const p of predictions) {
+    if (p.unreadable !== undefined) continue;
+    if (p.corruption !== null && p.corruption !== corruption) continue;
+    const e = byIdentity.get(p.identity) ?? { row: [] };
+    if (p.corruption === null) e.clean = p;
+    else if (p.severity) e.row[p.severity - 1] = p;
+    byIdentity.set(p.identity, e);
+  }
+  const ok = (p: P | undefined) => !!p && p.top[0] === p.label;
+  let best: { path: string; key: [number, number] } | null = null;
+  for (const [, e] of [...byIdentity].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!ok(e.clean) || e.row.filter(Boolean).length < SEVERITIES.length) continue;
+    const firstWrong = e.row.findIndex((p) => !ok(p));
+    if (firstWrong < 0) continue;
+    const wrong = e.row.filter((p) => !ok(p)).length;
+    const key: [number, number] = [firstWrong, wrong];
+    if (!best || key[0] > best.key[0] || (key[0] === best.key[0] && key[1] > best.key[1])) best = { path: e.clean!.path, key };
+  }
+  return best ? { path: best.path, corruption } : null;
+}

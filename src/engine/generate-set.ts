@@ -20,6 +20,11 @@ export interface GenerateOptions {
   readonly workers: number;
   /** frost1…frost6, 1.1× rescaled RGB (`options.frostTextures`); our procedural ones when absent. */
   readonly frostTextures?: Image8[];
+  /**
+   * The generated files' modification time. Default: now. A fixed stamp (the demo's) lets an identical regenerated set
+   * reuse the prediction cache, whose reuse rule compares size and date.
+   */
+  readonly lastModified?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: GenerateProgress) => void;
 }
@@ -86,7 +91,7 @@ export async function generateSet(images: readonly CleanImage[], fileOf: (path: 
         if (o.signal?.aborted) return;
         for (const g of made) {
           const path = `${GENERATED_ROOT}/${g.corruption}/${g.severity}/${im.classFolder}/${stem}.JPEG`;
-          files.push({ path, crc32: g.crc32, file: new File([g.jpeg as Uint8Array<ArrayBuffer>], `${stem}.JPEG`, { type: 'image/jpeg' }) });
+          files.push({ path, crc32: g.crc32, file: new File([g.jpeg as Uint8Array<ArrayBuffer>], `${stem}.JPEG`, { type: 'image/jpeg', lastModified: o.lastModified }) });
         }
       } catch (e) {
         if (o.signal?.aborted) return;

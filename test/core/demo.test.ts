@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
-import { checkDemoResult, parseDemoManifest, DemoManifestError } from '../../src/core/demo';
+import { describe, expect, it } from 'vitest';
+import { checkDemoResult, parseDemoManifest, pickIllustration, DemoManifestError } from '../../src/core/demo';
 import { describeFixtures, PROJECT_ROOT } from '../support/fixtures';
 import { referenceResult } from '../support/reference-predictions';
 
@@ -53,4 +53,33 @@ it('a damaged manifest gets a clear message', () => {
   const m = manifestJson();
   delete m.reference.cells.fog['4'];
   expect(() => parseDemoManifest(m)).toThrow(/no reference for fog 4/);
+});
+
+describe('the inspector image of the demo (Fig. 2)', () => {
+  const p = (identity: string, corruption: string | null, severity: number | null, ok: boolean) => ({
+    path: `${corruption ?? 'clean'}/${severity ?? ''}/${identity}`,
+    identity,
+    corruption,
+    severity,
+    label: 1,
+    top: [ok ? 1 : 2],
+  });
+  const row = (id: string, clean: boolean, sev: boolean[]) => [p(id, null, null, clean), ...sev.map((ok, i) => p(id, 'glass_blur', i + 1, ok))];
+
+  it('prefers a correct clean image that stays right longest, then fails', () => {
+    const preds = [
+      ...row('a', true, [false, false, false, false, false]),
+      ...row('b', true, [true, true, false, true, false]),
+      ...row('c', false, [true, true, true, true, false]),
+      ...row('d', true, [true, true, true, true, true]),
+      ...row('e', true, [true, true, false, false, false]),
+      p('e', 'fog', 1, false),
+    ];
+    expect(pickIllustration(preds, 'glass_blur')).toEqual({ path: 'clean//e', corruption: 'glass_blur' });
+  });
+
+  it('none when no image qualifies', () => {
+    expect(pickIllustration(row('d', true, [true, true, true, true, true]), 'glass_blur')).toBeNull();
+    expect(pickIllustration(row('d', true, [true, false]), 'glass_blur')).toBeNull();
+  });
 });

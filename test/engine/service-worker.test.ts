@@ -47,14 +47,15 @@ class FakeCaches {
 }
 
 /** Loads the template as the build writes it, with two files, into a fake worker global. */
-function worker() {
+function worker(demoVersion = 'demo1demo1demo1d', caches = new FakeCaches()) {
   const template = readFileSync(join(PROJECT_ROOT, 'workers/service-worker.js'), 'utf8');
   const source = template
     .replace('__SHIFTLENS_VERSION__', 'new0new0new0new0')
     .replace('__SHIFTLENS_FILES__', JSON.stringify(['index.html', 'assets/app-new.js']))
+    .replace('__SHIFTLENS_DEMO_VERSION__', demoVersion)
+    .replace('__SHIFTLENS_DEMO_FILES__', JSON.stringify(['demo/manifest.json', 'demo/model.onnx']))
     .replace('__SHIFTLENS_CSP__', JSON.stringify("default-src 'self'"));
   const handlers = new Map<string, Handler>();
-  const caches = new FakeCaches();
   const state = { windows: ['old-tab'], skipWaiting: 0, claimed: 0, network: [] as string[] };
   const self = {
     addEventListener: (type: string, h: Handler) => handlers.set(type, h),
@@ -137,7 +138,7 @@ describe('service worker: updates keep old tabs working', () => {
     // The old tab closes: the next window that loads lets the worker drop the old build's cache.
     w.state.windows = ['new-tab'];
     await w.dispatch('message', { data: { type: 'client-ready' } });
-    expect(await w.caches.keys()).toEqual(['shiftlens-shell-new0new0new0new0']);
+    expect(await w.caches.keys()).toEqual(['shiftlens-shell-new0new0new0new0', 'shiftlens-demo-demo1demo1demo1d']);
   });
 
   it('a first install (no earlier build) claims the open page at once', async () => {
@@ -145,5 +146,36 @@ describe('service worker: updates keep old tabs working', () => {
     await w.dispatch('install');
     await w.dispatch('activate');
     expect(w.state.claimed).toBe(1);
+  });
+});
+
+describe('service worker: the embedded demo', () => {
+  it('caches the demo at install in a cache of its own and serves it without the network', async () => {
+    const w = worker();
+    await w.dispatch('install');
+    await w.dispatch('activate');
+    expect(await w.caches.keys()).toContain('shiftlens-demo-demo1demo1demo1d');
+    const r = (await w.get('demo/model.onnx'))!;
+    expect(await r.text()).toBe('new /demo/model.onnx');
+    expect(r.headers.get('Cross-Origin-Embedder-Policy')).toBe('require-corp');
+    expect(w.state.network).toEqual([]);
+  });
+
+  it('an app update with the same demo files does not download the demo again; a new demo replaces the old cache', async () => {
+    const first = worker();
+    await first.dispatch('install');
+    const demo = await first.caches.open('shiftlens-demo-demo1demo1demo1d');
+    await demo.put(`${SCOPE}demo/model.onnx`, new Response('kept'));
+    // The next build, same demo: its install leaves the demo cache as it was.
+    const same = worker('demo1demo1demo1d', first.caches);
+    await same.dispatch('install');
+    expect(await (await same.get('demo/model.onnx'))!.text()).toBe('kept');
+    // A build with other demo files: a new demo cache, and the old one goes once no old window is left.
+    const next = worker('demo2demo2demo2d', first.caches);
+    next.state.windows = [];
+    await next.dispatch('install');
+    await next.dispatch('activate');
+    expect(await next.caches.keys()).not.toContain('shiftlens-demo-demo1demo1demo1d');
+    expect(await (await next.get('demo/model.onnx'))!.text()).toBe('new /demo/model.onnx');
   });
 });

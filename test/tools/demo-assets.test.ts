@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { describeFixtures } from '../support/fixtures';
-import { demoDifferences } from '../../tools/demo-assets.mts';
+import { demoDifferences } from '../../tools/demo-assets';
 
-/** public/demo/ is exactly what tools/demo-assets.mts makes from ../shared/fixtures (the one copy the repo holds). */
+/** public/demo/ is exactly what tools/demo-assets.ts makes from ../shared/fixtures (the one copy the repo holds). */
 describeFixtures('embedded demo assets', () => {
   it('public/demo equals the fixtures it was made from', () => {
     expect(demoDifferences()).toEqual([]);

@@ -8,7 +8,7 @@
  *     (from reference/mobilenetv2-12-int8-summary.json: every cell's error count, the clean error of the 50
  *     originals, mCE and relative mCE) — the app's self-check compares its result with these.
  *
- * Run: `npx tsx tools/demo-assets.mts [--check]`. `--check` writes nothing and exits 1 if public/demo differs from
+ * Run: `npx tsx tools/demo-assets.ts [--check]`. `--check` writes nothing and exits 1 if public/demo differs from
  * what would be written (test/tools/demo-assets.test.ts runs the same comparison).
  */
 import { createHash } from 'node:crypto';

@@ -1,0 +1,132 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { PreviewServer } from 'vite';
+import { downloadFrom, openApp, serverUrl, startPreview, waitForDone, type AppSession } from '../support/browser';
+import { PROJECT_ROOT } from '../support/fixtures';
+
+/** Where the e2e run leaves its screenshots (looked at by people; not compared). */
+export const SCREENSHOTS = join(PROJECT_ROOT, 'test-results', 'screenshots');
+
+const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'public/demo/manifest.json'), 'utf8'));
+
+/**
+ * "Try the demo" from a fresh profile with every request outside the page's origin blocked: the embedded model and
+ * 50 images are corrupted in the browser (19 × 5), evaluated with WASM, and must reproduce the fixture reference
+ * exactly (mCE 86.20 %, every cell) — the app says so itself; then the inspector opens on a glass_blur row with
+ * Grad-CAM. Then the server stops and the demo runs again from the service worker's caches (offline).
+ * Needs no ../shared: the demo's data is in public/demo.
+ */
+describe('the embedded demo', () => {
+  let server: PreviewServer;
+  let app: AppSession;
+  const outside: string[] = [];
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    server = await startPreview();
+    app = await openApp(serverUrl(server));
+    const origin = new URL(app.url).origin;
+    await app.context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
+      outside.push(url);
+      return route.abort();
+    });
+    await app.page.reload();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await server?.close();
+  });
+
+  async function shoot(page: Page, name: string, size: { width: number; height: number }, fullPage = false) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+  }
+
+  async function expectReferenceResult(page: Page) {
+    expect(await page.getByTestId('metric-mce').textContent()).toBe('86.20');
+    const check = page.getByTestId('demo-check');
+    await check.waitFor({ timeout: 30_000 });
+    expect(await check.getAttribute('data-matches')).toBe('true');
+    expect(await check.textContent()).toContain('matches the reference: yes');
+  }
+
+  it('the first screen explains itself, at 1400×900 and 390×844', async () => {
+    const { page } = app;
+    await page.getByTestId('demo').waitFor();
+    expect(await page.getByTestId('intro').textContent()).toMatch(/mCE/);
+    // The card editor stays closed until a model is picked.
+    expect(await page.getByTestId('card-editor').getAttribute('open')).toBeNull();
+    await shoot(page, 'landing-1400x900', { width: 1400, height: 900 });
+    await shoot(page, 'landing-390x844', { width: 390, height: 844 }, true);
+    // Nothing overflows the narrow screen sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  it('"Try the demo" reproduces the reference: mCE 86.20 %, every cell, and opens the inspector with Grad-CAM', async () => {
+    const { page } = app;
+    const started = Date.now();
+    await page.getByTestId('demo').click();
+    // Progress with images/s and ETA while generating.
+    await page.getByTestId('demo-progress').waitFor({ timeout: 120_000 });
+    await waitForDone(page, 6 * 60_000);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`demo: done after ${seconds.toFixed(0)} s`);
+    expect(seconds).toBeLessThan(6 * 60);
+    await expectReferenceResult(page);
+
+    const result = JSON.parse(await downloadFrom(page, 'export-json'));
+    for (const [corruption, bySeverity] of Object.entries<any>(manifest.reference.cells)) {
+      for (const s of ['1', '2', '3', '4', '5']) expect(result.corruptions[corruption].severities[s], `${corruption} ${s}`).toEqual(bySeverity[s]);
+    }
+    expect(result.metrics.mCE).toBeCloseTo(manifest.reference.mCE, 6);
+    expect(result.metrics.relativeMCE).toBeCloseTo(manifest.reference.relativeMCE, 6);
+    expect(result.cleanMatched).toEqual(manifest.reference.clean);
+
+    // Fig. 2: the inspector on a glass_blur row (clean + severities 1–5), every cell with its CAM drawn.
+    const grid = page.getByTestId('cam-grid');
+    await grid.waitFor({ timeout: 120_000 });
+    await page.waitForFunction(() => {
+      const cells = document.querySelectorAll('[data-testid="cam-grid"] canvas');
+      return cells.length === 6 && !document.querySelector('[data-testid="cam-grid"] .error');
+    }, undefined, { timeout: 120_000, polling: 500 });
+    expect(await grid.textContent()).toContain('glass_blur 5');
+    // The image browser shows thumbnails with ✓/✗.
+    const thumbs = page.locator('[data-testid="cam-image"] img');
+    expect(await thumbs.count()).toBeGreaterThan(20);
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-testid="cam-image"] img')].slice(0, 12);
+      return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    }, undefined, { timeout: 30_000 });
+    expect(await page.locator('[data-testid="cam-image"][data-ok="false"]').count()).toBeGreaterThan(0);
+
+    // Fig. 3: SSIM next to error for snow, elastic_transform and saturate.
+    await page.waitForFunction(() => document.querySelector('[data-testid="ssim-status"]')?.textContent === 'done', undefined, { timeout: 180_000, polling: 500 });
+    const doc = JSON.parse(await downloadFrom(page, 'export-json'));
+    expect(Object.keys(doc.ssim.cells).map((c: string) => c.split('/')[0]).filter((c: string, i: number, a: string[]) => a.indexOf(c) === i).sort()).toEqual(['elastic_transform', 'saturate', 'snow']);
+
+    await page.getByTestId('results').scrollIntoViewIfNeeded();
+    await shoot(page, 'demo-results-1400x900', { width: 1400, height: 900 });
+    await page.getByTestId('cam-grid').scrollIntoViewIfNeeded();
+    await shoot(page, 'demo-inspector-1400x900', { width: 1400, height: 900 });
+    await shoot(page, 'demo-results-390x844', { width: 390, height: 844 });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    expect(outside).toEqual([]);
+  });
+
+  it('runs again after a reload with the server stopped (offline, from the service worker)', async () => {
+    const { page } = app;
+    await page.waitForFunction(async () => !!navigator.serviceWorker?.controller && (await caches.keys()).some((k) => k.startsWith('shiftlens-demo-')), undefined, { timeout: 60_000 });
+    await server.close();
+    await page.goto(`${app.url}?demo`);
+    await waitForDone(page, 6 * 60_000);
+    await expectReferenceResult(page);
+    // Every prediction came from the cache of the first run: the same images, regenerated byte for byte.
+    expect(await page.getByTestId('run-counts').textContent()).toMatch(/^0 images inferred now, 4,800 read from the cache/);
+    expect(outside).toEqual([]);
+  });
+});
