@@ -1,4 +1,5 @@
 import type { CellCounts, CorruptionCounts } from './metrics';
+import { addToShiftCounts, emptyShiftCounts, scoreShiftImage, type ShiftCounts, type ShiftKind } from './shift-datasets';
 
 /** One image to evaluate: where it is, which cell, its class index and the identity that ties it to its clean original. */
 export interface PlannedImage {
@@ -7,14 +8,18 @@ export interface PlannedImage {
   readonly corruption: string | null;
   readonly severity: number | null;
   readonly label: number;
-  /** Ties a corrupted image to its clean original (class folder + file stem). */
+  /** Ties a corrupted image to its clean original (class folder + file stem); `<kind>:<class>/<stem>` for a shift image. */
   readonly identity: string;
+  /** The shift dataset (ImageNet-R, -A, …) an image belongs to; corruption and severity are then null. */
+  readonly shift?: ShiftKind;
 }
 
 export interface ImagePrediction extends PlannedImage {
   /** Top-k class indices, descending logit (ties to the lower index); empty when unreadable. */
   readonly top: readonly number[];
   readonly topLogits: readonly number[];
+  /** ImageNet-R / -A: the argmax over the dataset's 200 classes (its outcome); the 1000-way one is `top[0]`. */
+  readonly maskedTop1?: number;
   /** Why the image could not be evaluated; such images are left out of every count. */
   readonly unreadable?: string;
 }
@@ -25,6 +30,8 @@ export interface Aggregate {
   /** Clean images whose corrupted versions were evaluated too (same class folder and file stem). */
   readonly cleanMatched: CellCounts | null;
   readonly unreadable: { path: string; reason: string }[];
+  /** Shift datasets (ImageNet-R, -A, -V2, -Sketch, …), by kind. */
+  readonly shifts?: Partial<Record<ShiftKind, ShiftCounts>>;
 }
 
 export function isTop1Error(p: Pick<ImagePrediction, 'top' | 'label'>): boolean {
@@ -37,9 +44,14 @@ export function aggregate(predictions: Iterable<ImagePrediction>): Aggregate {
   const corruptedIdentities = new Set<string>();
   const unreadable: { path: string; reason: string }[] = [];
   let clean: CellCounts | null = null;
+  const shifts: Partial<Record<ShiftKind, ShiftCounts>> = {};
   for (const p of predictions) {
     if (p.unreadable !== undefined) {
       unreadable.push({ path: p.path, reason: p.unreadable });
+      continue;
+    }
+    if (p.shift) {
+      addToShiftCounts((shifts[p.shift] ??= emptyShiftCounts(p.shift)), p.shift, scoreShiftImage(p.shift, p.label, p.top, p.maskedTop1));
       continue;
     }
     const wrong = isTop1Error(p);
@@ -64,5 +76,5 @@ export function aggregate(predictions: Iterable<ImagePrediction>): Aggregate {
     if (wrong) cleanMatched.errors++;
   }
   unreadable.sort((a, b) => (a.path < b.path ? -1 : 1));
-  return { corruptions, clean, cleanMatched, unreadable };
+  return { corruptions, clean, cleanMatched, unreadable, ...(Object.keys(shifts).length ? { shifts } : {}) };
 }

@@ -3,9 +3,10 @@
  * correlation between cells — the same images under every corruption — is kept) and recomputes every error and
  * metric with the ordinary metric functions. 95 % intervals are percentile intervals.
  *
- * Images are drawn in two strata of fixed size: those evaluated under some corruption, and clean-only images (a clean
- * folder larger than the corrupted set). So a corrupted cell resamples the corrupted images, and the clean error of
- * the whole clean folder resamples both.
+ * Images are drawn in strata of fixed size: those evaluated under some corruption, clean-only images (a clean folder
+ * larger than the corrupted set), and the images of each shift dataset (ImageNet-R, -A, …: images of their own, never
+ * the clean original of anything). So a corrupted cell resamples the corrupted images, the clean error of the whole
+ * clean folder resamples both, and a shift dataset's error resamples its own images.
  *
  * Speed: a resample's multinomial weights w (draw counts per image) give a cell's Σw·present and Σw·wrong. Each cell
  * stores the index lists of its two smaller state classes (absent / correct / wrong) and gets the largest class from
@@ -14,6 +15,7 @@
 import { CORRUPTIONS, corruptionInfo } from './corruption-catalog';
 import { computeMetrics, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
 import { ABSENT, CLEAN_CELL, CORRECT, WRONG, corruptedKeyMask, decodeOutcomes, parseCellId, type DecodedOutcomes } from './outcomes';
+import { SHIFT_KINDS, parseShiftCellId, shiftCellId, type ShiftKind } from './shift-datasets';
 import type { ResultDocument } from './result-document';
 import { xoshiro128 } from './xoshiro128';
 
@@ -36,8 +38,8 @@ export interface BootstrapResult {
   resamples: number;
   seed: number;
   level: number;
-  /** Images resampled: those evaluated under some corruption, and clean-only images (a separate stratum). */
-  images: { corrupted: number; cleanOnly: number };
+  /** Images resampled: those evaluated under some corruption, clean-only images, and each shift dataset's (strata). */
+  images: { corrupted: number; cleanOnly: number; shifts?: Partial<Record<ShiftKind, number>> };
   /** Error per cell (`"<corruption>/<severity>"`, `"clean"`) that has images. */
   cells: Record<string, Interval>;
   ce: Record<string, Interval | null>;
@@ -49,6 +51,8 @@ export interface BootstrapResult {
   meanError19: Interval | null;
   /** Clean error of all clean images. */
   clean: Interval | null;
+  /** Error of each shift dataset (for ImageNet-R and -A the 200-class error, their outcome). */
+  shifts?: Partial<Record<ShiftKind, Interval>>;
 }
 
 export interface PairedDifference {
@@ -127,15 +131,31 @@ function percentile(values: Float64Array, level: number, estimate: number | null
   return { estimate, lo: at((1 - level) / 2), hi: at((1 + level) / 2) };
 }
 
-/** Keys reordered so that stratum 0 (`inFirst`) comes first; each cell's states in that order. */
-function stratify(d: DecodedOutcomes, inFirst: Uint8Array): { cells: Map<string, Uint8Array>; first: number; total: number } {
+/**
+ * Keys reordered by stratum: 0 = `inFirst` (corrupted), 1 = the rest (clean-only), then one per shift dataset (keys
+ * present in its cell); each cell's states in that order, and the strata's sizes.
+ */
+function stratify(d: DecodedOutcomes, inFirst: Uint8Array): { cells: Map<string, Uint8Array>; first: number; total: number; sizes: number[]; shiftSizes: Partial<Record<ShiftKind, number>> } {
+  const stratum = new Uint8Array(inFirst.length);
+  for (let i = 0; i < inFirst.length; i++) stratum[i] = inFirst[i] ? 0 : 1;
+  SHIFT_KINDS.forEach((kind, k) => {
+    const states = d.cells.get(shiftCellId(kind));
+    if (states) for (let i = 0; i < states.length; i++) if (states[i] !== ABSENT && !inFirst[i]) stratum[i] = 2 + k;
+  });
   const order: number[] = [];
-  for (let i = 0; i < inFirst.length; i++) if (inFirst[i]) order.push(i);
-  const first = order.length;
-  for (let i = 0; i < inFirst.length; i++) if (!inFirst[i]) order.push(i);
+  const sizes: number[] = [];
+  for (let s = 0; s < 2 + SHIFT_KINDS.length; s++) {
+    const before = order.length;
+    for (let i = 0; i < stratum.length; i++) if (stratum[i] === s) order.push(i);
+    sizes.push(order.length - before);
+  }
+  const shiftSizes: Partial<Record<ShiftKind, number>> = {};
+  SHIFT_KINDS.forEach((kind, k) => {
+    if (sizes[2 + k]) shiftSizes[kind] = sizes[2 + k];
+  });
   const cells = new Map<string, Uint8Array>();
   for (const [id, states] of d.cells) cells.set(id, Uint8Array.from(order, (i) => states[i]));
-  return { cells, first, total: order.length };
+  return { cells, first: sizes[0], total: order.length, sizes, shiftSizes };
 }
 
 /** Draws `sizes[k]` images with replacement within each consecutive stratum k; w[i] = times image i was drawn. */
@@ -160,7 +180,7 @@ export function bootstrapResult(doc: ResultDocument, opts: BootstrapOptions = {}
   const { resamples, level, seed } = options(opts);
   const decoded = outcomesOf(doc);
   const corrupted = corruptedKeyMask(decoded);
-  const { cells: states, first, total } = stratify(decoded, corrupted);
+  const { cells: states, first, total, sizes, shiftSizes } = stratify(decoded, corrupted);
   const ids = [...states.keys()].filter((id) => states.get(id)!.some((s) => s !== ABSENT));
   const plans = ids.map((id) => planCell(states.get(id)!));
   const cleanStates = states.get(CLEAN_CELL);
@@ -186,7 +206,7 @@ export function bootstrapResult(doc: ResultDocument, opts: BootstrapOptions = {}
   const rng = xoshiro128(seed);
   const w = new Int32Array(total);
   for (let r = 0; r < resamples; r++) {
-    drawWeights(w, [first, total - first], rng);
+    drawWeights(w, sizes, rng);
     plans.forEach((plan, k) => {
       weighted(plan, w, total, cellCounts[k]);
       cellValues[k][r] = cellCounts[k].n ? (100 * cellCounts[k].errors) / cellCounts[k].n : NaN;
@@ -211,18 +231,22 @@ export function bootstrapResult(doc: ResultDocument, opts: BootstrapOptions = {}
   const cellsOut: Record<string, Interval> = {};
   ids.forEach((id, k) => {
     const c = parseCellId(id);
-    const full = c ? doc.corruptions[c.corruption]?.severities[String(c.severity)] : doc.clean;
+    const kind = parseShiftCellId(id);
+    const full = c ? doc.corruptions[c.corruption]?.severities[String(c.severity)] : kind ? doc.shifts?.[kind] : doc.clean;
     const interval = full?.n ? percentile(cellValues[k], level, (100 * full.errors) / full.n) : null;
     if (interval) cellsOut[id] = interval;
   });
   const perOut = (values: Record<string, Float64Array>, estimates: Record<string, number | null>) =>
     Object.fromEntries(CORRUPTIONS.map((c) => [c.name, percentile(values[c.name], level, estimates[c.name] ?? null)]));
   const mt = doc.metrics;
+  const shiftIntervals: Partial<Record<ShiftKind, Interval>> = {};
+  for (const kind of SHIFT_KINDS) if (cellsOut[shiftCellId(kind)]) shiftIntervals[kind] = cellsOut[shiftCellId(kind)];
+  const hasShifts = Object.keys(shiftIntervals).length > 0;
   return {
     resamples,
     seed,
     level,
-    images: { corrupted: first, cleanOnly: total - first },
+    images: { corrupted: first, cleanOnly: sizes[1], ...(Object.keys(shiftSizes).length ? { shifts: shiftSizes } : {}) },
     cells: cellsOut,
     ce: perOut(ceValues, mt.ce),
     relativeCe: perOut(relativeCeValues, mt.relativeCe),
@@ -232,6 +256,7 @@ export function bootstrapResult(doc: ResultDocument, opts: BootstrapOptions = {}
     meanError15: percentile(scalar.meanError15, level, mt.meanError15),
     meanError19: percentile(scalar.meanError19, level, mt.meanError19),
     clean: cleanIndex >= 0 ? (cellsOut[CLEAN_CELL] ?? null) : null,
+    ...(hasShifts ? { shifts: shiftIntervals } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { CORRUPTIONS, SEVERITIES, isCorruptionName, isGroupName } from './corruption-catalog';
+import { ALL_CORRUPTIONS, SEVERITIES, isCorruptionName, isGroupName } from './corruption-catalog';
 
 /** One picked file, by its path relative to (and usually including) the picked folder. */
 export interface FileRef {
@@ -32,7 +32,7 @@ export interface CorruptedDataset {
   readonly found: Map<string, number[]>;
   /** Severities 1–5 missing for a corruption that is present. */
   readonly missingSeverities: { corruption: string; severity: number }[];
-  /** Corruptions of the 19 with no images at all. */
+  /** Corruptions with no images at all, of the benchmarks (ImageNet-C, -C-bar, 3DCC) that have some. */
   readonly missingCorruptions: string[];
   readonly classFolders: Set<string>;
   readonly layout: 'flat' | 'grouped' | 'mixed' | 'empty';
@@ -124,13 +124,18 @@ export function coverage(found: ReadonlyMap<string, ReadonlySet<number>>): {
 } {
   const missingSeverities: { corruption: string; severity: number }[] = [];
   const sorted = new Map<string, number[]>();
-  for (const c of CORRUPTIONS) {
+  const benchmarks = new Set<string>();
+  for (const c of ALL_CORRUPTIONS) {
     const s = found.get(c.name);
     if (!s) continue;
+    benchmarks.add(c.benchmark);
     sorted.set(c.name, [...s].sort((a, b) => a - b));
     for (const sev of SEVERITIES) if (!s.has(sev)) missingSeverities.push({ corruption: c.name, severity: sev });
   }
-  return { found: sorted, missingSeverities, missingCorruptions: CORRUPTIONS.filter((c) => !found.has(c.name)).map((c) => c.name) };
+  // Nothing found: ImageNet-C's 19 are what is missing. Otherwise only the benchmarks that are there.
+  if (!benchmarks.size) benchmarks.add('imagenet-c');
+  const missingCorruptions = ALL_CORRUPTIONS.filter((c) => benchmarks.has(c.benchmark) && !found.has(c.name)).map((c) => c.name);
+  return { found: sorted, missingSeverities, missingCorruptions };
 }
 
 /** Finds `<class>/<file>` at the end of each path (`val/<class>/<file>` and any other prefix included). */

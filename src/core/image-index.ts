@@ -5,7 +5,7 @@
  *
  * Per image: class folder id (2 bytes), file name id (4), outcome state (1), top-1 class (2) = 9 bytes.
  */
-import { CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+import { SEVERITIES, corruptionRank } from './corruption-catalog';
 import type { CellCounts, CorruptionCounts } from './metrics';
 import { ALL_CELL_IDS, CORRECT, OutcomesError, WRONG, cellId, encodeCell, type ImageOutcomes } from './outcomes';
 
@@ -346,7 +346,7 @@ export class ImageIndex {
   /** Cells in catalogue order, for display. */
   static catalogueOrder(a: CellSpec, b: CellSpec): number {
     const rank = (c: CellSpec) =>
-      c.corruption === null ? 1e6 : CORRUPTIONS.findIndex((x) => x.name === c.corruption) * 10 + SEVERITIES.indexOf(c.severity as 1);
+      c.corruption === null ? 1e6 : corruptionRank(c.corruption) * 10 + SEVERITIES.indexOf(c.severity as 1);
     return rank(a) - rank(b) || byCodeUnits(a.dir, b.dir);
   }
 }

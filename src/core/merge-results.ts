@@ -19,7 +19,8 @@ import {
   parseCellId,
   type DecodedOutcomes,
 } from './outcomes';
-import { corruptionsSection, deriveMetrics, metricsToPercent, type ResultDocument } from './result-document';
+import { corruptionsSection, deriveMetrics, metricsToPercent, type ResultDocument, type ShiftSection } from './result-document';
+import { SHIFT_KINDS, parseShiftCellId, shiftCellId } from './shift-datasets';
 
 import type { SsimAnalysis } from './ssim-plan';
 
@@ -88,6 +89,7 @@ function mergeCounts(docs: ResultDocument[]): { cells: Map<string, CellCounts>; 
   docs.forEach((d, shard) => {
     for (const [name, entry] of Object.entries(d.corruptions)) for (const [s, c] of Object.entries(entry.severities)) take(cellId(name, Number(s)), c, shard);
     if (d.clean) take(CLEAN_CELL, d.clean, shard);
+    for (const kind of SHIFT_KINDS) if (d.shifts?.[kind]) take(shiftCellId(kind), d.shifts[kind]!, shard);
   });
   const matched = docs.map((d) => d.cleanMatched).filter((c): c is CellCounts => !!c);
   const agree = matched.every((c) => c.n === matched[0].n && c.errors === matched[0].errors);
@@ -141,6 +143,8 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   const cleanCounts = cells.get(CLEAN_CELL);
   const clean = cleanCounts ? { ...cleanCounts, dataset: docs.find((d) => d.clean?.dataset)?.clean?.dataset ?? '' } : undefined;
 
+  const shifts = mergeShifts(docs, cells, notes);
+
   const unreadable = [...new Map(docs.flatMap((d) => d.unreadable).map((u) => [u.path, u])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const evaluated = [...cells.values()].reduce((s, c) => s + c.n, 0);
   const sum = (f: (d: ResultDocument) => number) => docs.reduce((s, d) => s + f(d), 0);
@@ -164,7 +168,7 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
     corruptions,
     clean,
     cleanMatched,
-    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched })),
+    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched }), shifts),
     counts: {
       images: evaluated + unreadable.length,
       inferred: sum((d) => d.counts.inferred),
@@ -177,12 +181,39 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   };
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
+  if (shifts) doc.shifts = shifts;
   if (outcomes) doc.outcomes = encodeOutcomes(outcomes);
   const ssim = mergeSsim(docs, notes);
   if (ssim) doc.ssim = ssim;
   if (first.subset) doc.subset = { ...first.subset };
   if (first.subset?.kind === 'robustbench') doc.robustbench = { ...robustbenchMce(counts), missingIds: Math.min(...docs.map((d) => d.robustbench?.missingIds ?? 0)), subsetSize: 5000 };
   return doc;
+}
+
+/**
+ * The shift datasets of the merged cells. Per-image outcomes carry each image's scored outcome only, so the 1000-way
+ * (R, A) and top-5 errors beside it are kept when one result holds the dataset, or when every result that holds it
+ * has the same counts (the same images); otherwise they are left out, with a note.
+ */
+function mergeShifts(docs: ResultDocument[], cells: Map<string, CellCounts>, notes: string[]): ShiftSection | undefined {
+  const out: ShiftSection = {};
+  for (const [id, c] of cells) {
+    const kind = parseShiftCellId(id);
+    if (!kind) continue;
+    const holders = docs.map((d) => d.shifts?.[kind]).filter((x) => !!x);
+    const first = holders[0]!;
+    const same = holders.every((h) => h.n === c.n && h.errors === c.errors && h.errors1000 === first.errors1000 && h.errors5 === first.errors5);
+    out[kind] = { n: c.n, errors: c.errors, dataset: holders.find((h) => h.dataset)?.dataset ?? '' };
+    if (same) {
+      if (first.errors1000 !== undefined) out[kind]!.errors1000 = first.errors1000;
+      if (first.errors5 !== undefined) out[kind]!.errors5 = first.errors5;
+    } else if (first.errors1000 !== undefined || first.errors5 !== undefined) {
+      notes.push(`${kind}: the results hold different images of it, so its ${first.errors1000 !== undefined ? '1000-way' : 'top-5'} error cannot be merged and is left out`);
+    }
+  }
+  const ordered: ShiftSection = {};
+  for (const k of SHIFT_KINDS) if (out[k]) ordered[k] = out[k];
+  return Object.keys(ordered).length ? ordered : undefined;
 }
 
 /** SSIM cells of the shards side by side (the first shard's value where two measured the same cell). */

@@ -1,4 +1,5 @@
-import { ALEXNET_CLEAN_ERROR, COMMON_CORRUPTIONS, CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+import { ALEXNET_CLEAN_ERROR, ALL_CORRUPTIONS, COMMON_CORRUPTIONS, CORRUPTIONS, SEVERITIES } from './corruption-catalog';
+import { ROBUSTBENCH_3DCC_ALEXNET_ACCURACY } from './data/robustbench-3dcc-alexnet';
 
 export interface CellCounts {
   /** Images evaluated (unreadable ones excluded). */
@@ -38,6 +39,24 @@ export interface Metrics {
   /** All 15 common corruptions with all severities present. */
   readonly completeCommon: boolean;
   readonly completeAll: boolean;
+  /** ImageNet-C-bar and 3DCC, for those with cells in the counts (never in mCE). */
+  readonly otherBenchmarks: OtherBenchmarkMetrics[];
+}
+
+/** A benchmark in the ImageNet-C layout without an AlexNet table: error per severity and mean error. */
+export interface OtherBenchmarkMetrics {
+  readonly benchmark: 'imagenet-c-bar' | 'imagenet-3dcc';
+  /** Its corruptions that have cells (errors per severity, mean over the severities present). */
+  readonly corruptions: { name: string; errors: (number | null)[]; meanError: number | null; complete: boolean }[];
+  /** Mean over every corruption × severity cell of the benchmark; null unless all are present. */
+  readonly mean: number | null;
+  readonly complete: boolean;
+  /**
+   * 3DCC: RobustBench's normalisation, percent (AlexNet = 100): mean error / mean error of RobustBench's AlexNet on
+   * its 5,000-image subset, per corruption with all 5 severities, and its mean over all 12 (null unless complete).
+   */
+  readonly robustbenchCe?: Record<string, number | null>;
+  readonly robustbenchMce?: number | null;
 }
 
 export function errorRate(c: CellCounts | undefined): number | null {
@@ -83,5 +102,36 @@ export function computeMetrics(counts: CorruptionCounts, cleanError: number | nu
     cleanErrorForRelative: cleanError,
     completeCommon: commonRows.every((r) => r.complete),
     completeAll: corruptions.every((r) => r.complete),
+    otherBenchmarks: otherBenchmarkMetrics(counts),
   };
+}
+
+function otherBenchmarkMetrics(counts: CorruptionCounts): OtherBenchmarkMetrics[] {
+  const out: OtherBenchmarkMetrics[] = [];
+  for (const benchmark of ['imagenet-c-bar', 'imagenet-3dcc'] as const) {
+    const infos = ALL_CORRUPTIONS.filter((c) => c.benchmark === benchmark);
+    if (!infos.some((c) => counts[c.name])) continue;
+    const rows = infos.map((info) => {
+      const errors = SEVERITIES.map((s) => errorRate(counts[info.name]?.[s]));
+      const present = errors.filter((e): e is number => e !== null);
+      return { name: info.name, errors, meanError: mean(present), complete: present.length === SEVERITIES.length };
+    });
+    const complete = rows.every((r) => r.complete);
+    const m: OtherBenchmarkMetrics = {
+      benchmark,
+      corruptions: rows.filter((r) => counts[r.name]),
+      mean: complete ? mean(rows.flatMap((r) => r.errors as number[])) : null,
+      complete,
+    };
+    if (benchmark === 'imagenet-3dcc') {
+      const ce: Record<string, number | null> = {};
+      for (const r of rows) {
+        const alex = ROBUSTBENCH_3DCC_ALEXNET_ACCURACY[r.name];
+        const alexMean = alex.reduce((s, a) => s + (1 - a), 0) / alex.length;
+        if (counts[r.name]) ce[r.name] = r.complete ? (100 * (r.meanError as number)) / alexMean : null;
+      }
+      out.push({ ...m, robustbenchCe: ce, robustbenchMce: complete ? mean(rows.map((r) => ce[r.name] as number)) : null });
+    } else out.push(m);
+  }
+  return out;
 }

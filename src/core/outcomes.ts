@@ -8,12 +8,13 @@
  */
 import { isTop1Error, type ImagePrediction } from './aggregate';
 import { decodeBase64, encodeBase64 } from './base64';
-import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
+import { ALL_CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
+import { SHIFT_KINDS, parseShiftCellId, shiftCellId, type ShiftKind } from './shift-datasets';
 import type { CellCounts } from './metrics';
 
 export interface ImageOutcomes {
   keys: string[];
-  /** cellId (`"<corruption>/<severity>"` or `"clean"`) → encoded states, one per key. */
+  /** cellId (`"<corruption>/<severity>"`, `"clean"` or `"shift:<kind>"`) → encoded states, one per key. */
   cells: Record<string, string>;
 }
 
@@ -29,20 +30,26 @@ export function cellId(corruption: string | null, severity: number | null): stri
   return corruption === null ? CLEAN_CELL : `${corruption}/${severity}`;
 }
 
-/** Every cell id a result can have, in catalogue order (corruptions by severity, then clean). */
+/** The cell of a prediction: its corruption × severity, the clean folder, or its shift dataset. */
+export function predictionCellId(p: { corruption: string | null; severity: number | null; shift?: ShiftKind }): string {
+  return p.shift ? shiftCellId(p.shift) : cellId(p.corruption, p.severity);
+}
+
+/** Every cell id a result can have, in catalogue order (corruptions by severity, then clean, then shift datasets). */
 export const ALL_CELL_IDS: readonly string[] = [
-  ...CORRUPTIONS.flatMap((c) => SEVERITIES.map((s) => cellId(c.name, s))),
+  ...ALL_CORRUPTIONS.flatMap((c) => SEVERITIES.map((s) => cellId(c.name, s))),
   CLEAN_CELL,
+  ...SHIFT_KINDS.map(shiftCellId),
 ];
 
-/** `{corruption, severity}` of a corruption cell id; null for "clean" and for anything that is not a cell id. */
+/** `{corruption, severity}` of a corruption cell id; null for "clean", a shift cell and anything that is not a cell id. */
 export function parseCellId(id: string): { corruption: string; severity: number } | null {
-  const m = /^([a-z_]+)\/([1-5])$/.exec(id);
+  const m = /^([a-z0-9_]+)\/([1-5])$/.exec(id);
   return m && corruptionInfo(m[1]) ? { corruption: m[1], severity: Number(m[2]) } : null;
 }
 
 export function isCellId(id: string): boolean {
-  return id === CLEAN_CELL || parseCellId(id) !== null;
+  return id === CLEAN_CELL || parseCellId(id) !== null || parseShiftCellId(id) !== null;
 }
 
 export class OutcomesError extends Error {}
@@ -97,11 +104,11 @@ export function outcomesFromPredictions(preds: Iterable<ImagePrediction>): Image
   const keySet = new Set<string>();
   for (const p of preds) {
     if (p.unreadable !== undefined) continue;
-    const id = cellId(p.corruption, p.severity);
+    const id = predictionCellId(p);
     let cell = byCell.get(id);
     if (!cell) byCell.set(id, (cell = new Map()));
     if (cell.has(p.identity)) throw new OutcomesError(`two images with the identity "${p.identity}" in ${id}`);
-    cell.set(p.identity, isTop1Error(p));
+    cell.set(p.identity, p.shift && p.maskedTop1 !== undefined ? p.maskedTop1 !== p.label : isTop1Error(p));
     keySet.add(p.identity);
   }
   const keys = [...keySet].sort(byCodeUnits);
@@ -144,7 +151,7 @@ export function encodeOutcomes(d: DecodedOutcomes): ImageOutcomes {
 export function corruptedKeyMask(d: DecodedOutcomes): Uint8Array {
   const mask = new Uint8Array(d.keys.length);
   for (const [id, states] of d.cells) {
-    if (id === CLEAN_CELL) continue;
+    if (!parseCellId(id)) continue;
     for (let i = 0; i < states.length; i++) if (states[i] !== ABSENT) mask[i] = 1;
   }
   return mask;
@@ -201,7 +208,7 @@ export function checkOutcomes(raw: unknown, problems: string[]): DecodedOutcomes
   const decoded = new Map<string, Uint8Array>();
   for (const [id, text] of Object.entries(cells)) {
     const where = `outcomes.cells[${JSON.stringify(id.slice(0, 40))}]`;
-    if (!isCellId(id)) problems.push(`${where}: not a cell ("<corruption>/<1–5>" or "clean")`);
+    if (!isCellId(id)) problems.push(`${where}: not a cell ("<corruption>/<1–5>", "clean" or "shift:<kind>")`);
     else if (typeof text !== 'string') problems.push(`${where}: expected a base64 string`);
     else {
       try {
@@ -221,6 +228,7 @@ type CountedCells = {
   corruptions: Record<string, { severities: Record<string, CellCounts> }>;
   clean?: CellCounts;
   cleanMatched?: CellCounts;
+  shifts?: Partial<Record<ShiftKind, CellCounts>>;
 };
 
 /** Where decoded outcomes disagree with a result's per-cell counts (empty when they agree). */
@@ -233,6 +241,7 @@ export function outcomesProblems(d: DecodedOutcomes, doc: CountedCells): string[
     for (const [s, cell] of Object.entries(entry.severities)) docCells.set(cellId(name, Number(s)), cell);
   }
   docCells.set(CLEAN_CELL, doc.clean);
+  for (const kind of SHIFT_KINDS) docCells.set(shiftCellId(kind), doc.shifts?.[kind]);
   for (const id of ALL_CELL_IDS) {
     const states = d.cells.get(id);
     const counted = states ? countStates(states) : undefined;

@@ -1,9 +1,10 @@
-import { CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
+import { ALL_CORRUPTIONS, SEVERITIES, corruptionInfo } from './corruption-catalog';
 import { computeMetrics, errorRate, type CellCounts, type CorruptionCounts, type Metrics } from './metrics';
 import type { ImagePrediction } from './aggregate';
 import { checkSsimAnalysis, type SsimAnalysis } from './ssim-plan';
 import { parseSubsetSpec, type SubsetSpec } from './subsets';
 import { robustbenchMce } from './robustbench';
+import { SHIFT_KINDS, isMaskedKind, isShiftKind, type ShiftCounts, type ShiftKind } from './shift-datasets';
 import { OutcomesError, checkOutcomes, decodeOutcomes, encodeOutcomes, outcomesFromPredictions, outcomesProblems, type ImageOutcomes } from './outcomes';
 
 export const RESULT_SCHEMA = 'shiftlens.result/v1';
@@ -19,7 +20,25 @@ export interface ResultMetricsPercent {
   meanError: Record<string, number | null>;
   completeCommon: boolean;
   completeAll: boolean;
+  /** ImageNet-C-bar and 3DCC (when the result has their cells): error per corruption and mean error, no AlexNet. */
+  otherBenchmarks?: Partial<Record<'imagenet-c-bar' | 'imagenet-3dcc', OtherBenchmarkPercent>>;
+  /** Shift datasets' errors in percent (from `shifts`). */
+  shifts?: Partial<Record<ShiftKind, { error: number | null; error1000?: number | null; error5?: number | null }>>;
 }
+
+export interface OtherBenchmarkPercent {
+  /** Mean error over severities per corruption present. */
+  meanError: Record<string, number | null>;
+  /** Mean over every corruption × severity cell of the benchmark; null unless all of them are present. */
+  mean: number | null;
+  complete: boolean;
+  /** 3DCC only: RobustBench's normalisation (mean error / its AlexNet's on its 5,000-image subset), percent. */
+  robustbenchCe?: Record<string, number | null>;
+  robustbenchMce?: number | null;
+}
+
+/** `shifts.<kind>` of a result: counts of one shift dataset and the folder it came from. */
+export type ShiftSection = Partial<Record<ShiftKind, ShiftCounts & { dataset: string }>>;
 
 export interface ResultDocument {
   schema: typeof RESULT_SCHEMA;
@@ -36,6 +55,11 @@ export interface ResultDocument {
   clean?: CellCounts & { dataset: string };
   /** The clean originals of the corrupted images (same class folder and file stem): used for relative CE. */
   cleanMatched?: CellCounts;
+  /**
+   * Natural distribution shifts, by kind: `errors` is the top-1 error count (for ImageNet-R and -A over their 200
+   * classes only), `errors1000` the 1000-way top-1 errors of R and A, `errors5` the top-5 errors of the others.
+   */
+  shifts?: ShiftSection;
   metrics: ResultMetricsPercent;
   counts: {
     images: number;
@@ -98,10 +122,10 @@ export function countsOf(doc: Pick<ResultDocument, 'corruptions'>): CorruptionCo
   return out;
 }
 
-export function metricsToPercent(m: Metrics): ResultMetricsPercent {
+export function metricsToPercent(m: Metrics, shifts?: ShiftSection): ResultMetricsPercent {
   const per = (f: (c: Metrics['corruptions'][number]) => number | null) =>
     Object.fromEntries(m.corruptions.map((c) => [c.name, pct(f(c))]));
-  return {
+  const out: ResultMetricsPercent = {
     mCE: pct(m.mCE),
     relativeMCE: pct(m.relativeMCE),
     meanError15: pct(m.meanError15),
@@ -113,6 +137,37 @@ export function metricsToPercent(m: Metrics): ResultMetricsPercent {
     completeCommon: m.completeCommon,
     completeAll: m.completeAll,
   };
+  if (m.otherBenchmarks.length) {
+    out.otherBenchmarks = {};
+    for (const b of m.otherBenchmarks) {
+      out.otherBenchmarks[b.benchmark] = {
+        meanError: Object.fromEntries(b.corruptions.map((c) => [c.name, pct(c.meanError)])),
+        mean: pct(b.mean),
+        complete: b.complete,
+        ...(b.robustbenchCe ? { robustbenchCe: b.robustbenchCe, robustbenchMce: b.robustbenchMce ?? null } : {}),
+      };
+    }
+  }
+  const kinds = SHIFT_KINDS.filter((k) => shifts?.[k]);
+  if (kinds.length) {
+    out.shifts = {};
+    for (const k of kinds) {
+      const c = shifts![k]!;
+      const rate = (e: number | undefined) => (e === undefined ? undefined : c.n ? (100 * e) / c.n : null);
+      out.shifts[k] = { error: rate(c.errors) ?? null, ...(c.errors1000 !== undefined ? { error1000: rate(c.errors1000) } : {}), ...(c.errors5 !== undefined ? { error5: rate(c.errors5) } : {}) };
+    }
+  }
+  return out;
+}
+
+/** A result's `shifts` from aggregated counts and the folder names of the kinds. */
+export function shiftSection(counts: Partial<Record<ShiftKind, ShiftCounts>> | undefined, datasets: Partial<Record<ShiftKind, string>> = {}): ShiftSection | undefined {
+  const out: ShiftSection = {};
+  for (const k of SHIFT_KINDS) {
+    const c = counts?.[k];
+    if (c) out[k] = { ...c, dataset: datasets[k] ?? '' };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Metrics are always derived from the counts, never taken from a file. */
@@ -122,7 +177,7 @@ export function deriveMetrics(doc: Pick<ResultDocument, 'corruptions' | 'clean' 
 
 export function corruptionsSection(counts: CorruptionCounts): ResultDocument['corruptions'] {
   const out: ResultDocument['corruptions'] = {};
-  for (const info of CORRUPTIONS) {
+  for (const info of ALL_CORRUPTIONS) {
     const cells = counts[info.name];
     if (!cells) continue;
     const severities: Record<string, CellCounts> = {};
@@ -245,11 +300,12 @@ export function validateResult(raw: unknown): ResultDocument {
     const c = raw.cleanMatched as CellCounts;
     cleanMatched = { n: c.n, errors: c.errors };
   }
+  const shifts = raw.shifts === undefined ? undefined : checkShifts(raw.shifts, problems);
   let outcomes: ImageOutcomes | undefined;
   if (raw.outcomes !== undefined && !problems.length) {
     const decoded = checkOutcomes(raw.outcomes, problems);
     if (decoded) {
-      const mismatch = outcomesProblems(decoded, { corruptions, clean, cleanMatched });
+      const mismatch = outcomesProblems(decoded, { corruptions, clean, cleanMatched, shifts });
       if (mismatch.length) problems.push(...mismatch);
       else outcomes = encodeOutcomes(decoded);
     }
@@ -292,7 +348,7 @@ export function validateResult(raw: unknown): ResultDocument {
     corruptions,
     clean,
     cleanMatched,
-    metrics: metricsToPercent(computeMetrics(countsOf({ corruptions }), cleanErrorForRelative({ clean, cleanMatched }))),
+    metrics: metricsToPercent(computeMetrics(countsOf({ corruptions }), cleanErrorForRelative({ clean, cleanMatched })), shifts),
     counts: {
       images: num(counts.images),
       inferred: num(counts.inferred),
@@ -306,6 +362,7 @@ export function validateResult(raw: unknown): ResultDocument {
   };
   if (clean === undefined) delete doc.clean;
   if (cleanMatched === undefined) delete doc.cleanMatched;
+  if (shifts) doc.shifts = shifts;
   const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string').slice(0, 100).map((n) => n.slice(0, 2000)) : [];
   if (notes.length) doc.notes = notes;
   if (outcomes) doc.outcomes = outcomes;
@@ -318,6 +375,36 @@ export function validateResult(raw: unknown): ResultDocument {
     doc.robustbench = { ...rb, missingIds: num(given.missingIds), subsetSize: 5000 };
   }
   return doc;
+}
+
+/** `shifts` of an untrusted document: known kinds, whole counts within `n`; the 1000-way errors only for R and A. */
+function checkShifts(raw: unknown, problems: string[]): ShiftSection | undefined {
+  if (!isObj(raw)) {
+    problems.push('"shifts": expected {"<kind>": {"n", "errors", …}}');
+    return undefined;
+  }
+  const out: ShiftSection = {};
+  const whole = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_COUNT;
+  for (const [kind, entry] of Object.entries(raw)) {
+    const where = `shifts.${kind.slice(0, 40)}`;
+    if (!isShiftKind(kind)) {
+      problems.push(`shifts: unknown dataset kind ${JSON.stringify(kind.slice(0, 40))} (expected ${SHIFT_KINDS.join(', ')})`);
+      continue;
+    }
+    if (!checkCell(entry, where, problems)) continue;
+    const e = entry as unknown as Record<string, unknown>;
+    const cell: ShiftCounts & { dataset: string } = { n: e.n as number, errors: e.errors as number, dataset: typeof e.dataset === 'string' ? e.dataset.slice(0, 500) : '' };
+    for (const field of ['errors1000', 'errors5'] as const) {
+      if (e[field] === undefined) continue;
+      if (field === 'errors1000' && !isMaskedKind(kind)) problems.push(`${where}.errors1000: only ImageNet-R and -A have a 1000-way error beside their 200-class one`);
+      else if (field === 'errors5' && isMaskedKind(kind)) problems.push(`${where}.errors5: ImageNet-R and -A report no top-5 error`);
+      else if (!whole(e[field]) || (e[field] as number) > cell.n) problems.push(`${where}.${field}: expected a whole number from 0 to n`);
+      else cell[field] = e[field] as number;
+    }
+    out[kind] = cell;
+  }
+  // In the canonical kind order, whatever order the file had.
+  return shiftSection(out, Object.fromEntries(SHIFT_KINDS.filter((k) => out[k]).map((k) => [k, out[k]!.dataset])));
 }
 
 /** An imported file that is not a ShiftLens result; the message names the file and the first problems. */
@@ -361,6 +448,8 @@ export interface ResultMeta {
   dataset: ResultDocument['dataset'];
   preprocessing: ResultDocument['preprocessing'];
   cleanDatasetName?: string;
+  /** The folder each shift dataset came from. */
+  shiftDatasets?: Partial<Record<ShiftKind, string>>;
   counts: { inferred: number; fromCache: number; inferredAllSessions?: number };
   notes?: string[];
   timing?: RunTiming;
@@ -374,8 +463,11 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
   const corruptions = corruptionsSection(agg.corruptions);
   const clean = agg.clean ? { ...agg.clean, dataset: meta.cleanDatasetName ?? '' } : undefined;
   const cleanMatched = agg.cleanMatched ?? undefined;
+  const shifts = shiftSection(agg.shifts, meta.shiftDatasets);
   const evaluated =
-    Object.values(corruptions).reduce((s, c) => s + Object.values(c.severities).reduce((t, x) => t + x.n, 0), 0) + (clean?.n ?? 0);
+    Object.values(corruptions).reduce((s, c) => s + Object.values(c.severities).reduce((t, x) => t + x.n, 0), 0) +
+    (clean?.n ?? 0) +
+    Object.values(shifts ?? {}).reduce((s, c) => s + c.n, 0);
   const doc: ResultDocument = {
     schema: RESULT_SCHEMA,
     app: { name: 'ShiftLens', version: meta.appVersion },
@@ -388,7 +480,7 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
     corruptions,
     clean,
     cleanMatched,
-    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched })),
+    metrics: metricsToPercent(deriveMetrics({ corruptions, clean, cleanMatched }), shifts),
     counts: { images: evaluated + agg.unreadable.length, ...meta.counts, unreadable: agg.unreadable.length },
     unreadable: agg.unreadable,
   };
@@ -396,7 +488,7 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
   if (predictions) {
     try {
       const outcomes = outcomesFromPredictions(predictions);
-      const mismatch = outcomesProblems(decodeOutcomes(outcomes), { corruptions, clean, cleanMatched });
+      const mismatch = outcomesProblems(decodeOutcomes(outcomes), { corruptions, clean, cleanMatched, shifts });
       if (mismatch.length) throw new OutcomesError(mismatch[0]);
       doc.outcomes = outcomes;
     } catch (e) {
@@ -408,15 +500,28 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
   if (meta.timing) doc.timing = meta.timing;
   if (!clean) delete doc.clean;
   if (!cleanMatched) delete doc.cleanMatched;
+  if (shifts) doc.shifts = shifts;
   return doc;
 }
 
-/** One image as a JSON line, in the format of the reference predictions (`path`, `label`, `top5`, `logits_top5`). */
-export function predictionLine(p: Pick<ImagePrediction, 'path' | 'label' | 'top' | 'topLogits' | 'unreadable'>): string {
+/**
+ * One image as a JSON line, in the format of the reference predictions (`path`, `label`, `top5`, `logits_top5`); a
+ * shift image adds its dataset kind (`shift`) and, for ImageNet-R and -A, the argmax over their 200 classes
+ * (`top1_masked`, what their error counts).
+ */
+export function predictionLine(p: Pick<ImagePrediction, 'path' | 'label' | 'top' | 'topLogits' | 'unreadable' | 'shift' | 'maskedTop1'>): string {
+  const shift = p.shift ? { shift: p.shift } : {};
   return JSON.stringify(
     p.unreadable !== undefined
-      ? { path: p.path, label: p.label, unreadable: p.unreadable }
-      : { path: p.path, label: p.label, top5: p.top, logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5) },
+      ? { path: p.path, label: p.label, ...shift, unreadable: p.unreadable }
+      : {
+          path: p.path,
+          label: p.label,
+          top5: p.top,
+          logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5),
+          ...shift,
+          ...(p.maskedTop1 !== undefined ? { top1_masked: p.maskedTop1 } : {}),
+        },
   );
 }
 

@@ -1,4 +1,4 @@
-import { CORRUPTIONS, SEVERITIES, type CorruptionGroup } from './corruption-catalog';
+import { ALL_CORRUPTIONS, SEVERITIES, type CorruptionGroup } from './corruption-catalog';
 import { errorRate } from './metrics';
 import type { ResultDocument } from './result-document';
 
@@ -7,7 +7,7 @@ import type { ResultDocument } from './result-document';
  * group's corruptions present in the result (null where none is).
  */
 export function groupErrorSeries(doc: Pick<ResultDocument, 'corruptions' | 'clean'>, group: CorruptionGroup): (number | null)[] {
-  const names = CORRUPTIONS.filter((c) => c.group === group && doc.corruptions[c.name]).map((c) => c.name);
+  const names = ALL_CORRUPTIONS.filter((c) => c.group === group && doc.corruptions[c.name]).map((c) => c.name);
   const clean = errorRate(doc.clean);
   return [
     clean === null ? null : clean * 100,

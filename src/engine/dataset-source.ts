@@ -4,7 +4,7 @@
  * are listed when the pipeline reaches it, and a File is opened (`getFile()`) only for the batch being decoded.
  * A file list (webkitdirectory, the older drop API, a generated set) is already in memory and indexed by cell.
  */
-import { isCorruptionName, isGroupName, CORRUPTIONS } from '../core/corruption-catalog';
+import { corruptionRank, isCorruptionName, isGroupName } from '../core/corruption-catalog';
 import { coverage, discoverClean, discoverCorrupted, isImageFileName, type IgnoredFile } from '../core/dataset-discovery';
 import type { CellSpec } from '../core/image-index';
 import type { PickedFile } from './picked-files';
@@ -218,7 +218,7 @@ export class HandleSource implements DatasetSource {
 
 /** Cells in catalogue order (corruption, then severity), clean last. */
 export function cellOrder(a: CellSpec, b: CellSpec): number {
-  const rank = (c: CellSpec) => (c.corruption === null ? 1e6 : CORRUPTIONS.findIndex((x) => x.name === c.corruption) * 10 + (c.severity ?? 0));
+  const rank = (c: CellSpec) => (c.corruption === null ? 1e6 : corruptionRank(c.corruption) * 10 + (c.severity ?? 0));
   return rank(a) - rank(b) || byCodeUnits(a.dir, b.dir);
 }
 

@@ -79,3 +79,43 @@ describe('corruption catalog', () => {
     expect(isGroupName('Noise')).toBe(false);
   });
 });
+
+describe('ImageNet-C-bar and 3DCC in the catalogue', () => {
+  it('C-bar has 10 corruptions and 3DCC 12, each its own group, none common, none with an AlexNet error', async () => {
+    const { ALL_CORRUPTIONS, ALL_GROUPS, CBAR_CORRUPTION_NAMES, THREEDCC_CORRUPTION_NAMES, corruptionRank } = await import('../../src/core/corruption-catalog');
+    expect(CBAR_CORRUPTION_NAMES).toHaveLength(10);
+    expect(THREEDCC_CORRUPTION_NAMES).toHaveLength(12);
+    expect(ALL_CORRUPTIONS).toHaveLength(41);
+    expect(new Set(ALL_CORRUPTIONS.map((c) => c.name)).size).toBe(41);
+    expect(ALL_CORRUPTIONS.slice(0, 19)).toEqual(CORRUPTIONS);
+    for (const n of CBAR_CORRUPTION_NAMES) expect(corruptionInfo(n)).toMatchObject({ group: 'c-bar', benchmark: 'imagenet-c-bar', common: false, alexNetError: null });
+    for (const n of THREEDCC_CORRUPTION_NAMES) expect(corruptionInfo(n)).toMatchObject({ group: '3dcc', benchmark: 'imagenet-3dcc', common: false, alexNetError: null });
+    expect(isCorruptionName('cocentric_sine_waves')).toBe(true);
+    expect(isCorruptionName('h265_crf')).toBe(true);
+    expect(isGroupName('3dcc')).toBe(false); // not an ImageNet-C <group>/ folder
+    expect([...ALL_GROUPS]).toEqual(['noise', 'blur', 'weather', 'digital', 'extra', 'c-bar', '3dcc']);
+    expect(corruptionRank('saturate')).toBeLessThan(corruptionRank('sparkles'));
+    expect(corruptionRank('sparkles')).toBeLessThan(corruptionRank('near_focus'));
+  });
+
+  it('their cells get error per severity and mean error, never mCE; 3DCC also RobustBench\'s AlexNet-relative CE', async () => {
+    const { computeMetrics } = await import('../../src/core/metrics');
+    const { ROBUSTBENCH_3DCC_ALEXNET_ACCURACY } = await import('../../src/core/data/robustbench-3dcc-alexnet');
+    const { THREEDCC_CORRUPTION_NAMES } = await import('../../src/core/corruption-catalog');
+    // AlexNet's own accuracies as counts (n = 5000): its RobustBench 3DCC mCE is 100, its mean accuracy 28.47 %.
+    const counts: Record<string, Record<number, { n: number; errors: number }>> = {};
+    for (const c of THREEDCC_CORRUPTION_NAMES) counts[c] = Object.fromEntries(ROBUSTBENCH_3DCC_ALEXNET_ACCURACY[c].map((a, i) => [i + 1, { n: 5000, errors: Math.round(5000 * (1 - a)) }]));
+    counts.sparkles = { 1: { n: 10, errors: 4 }, 3: { n: 10, errors: 6 } };
+    const m = computeMetrics(counts, null);
+    expect(m.mCE).toBeNull();
+    expect(m.meanError19).toBeNull();
+    const [cbar, threeD] = m.otherBenchmarks;
+    expect(cbar.benchmark).toBe('imagenet-c-bar');
+    expect(cbar.corruptions).toEqual([{ name: 'sparkles', errors: [0.4, null, 0.6, null, null], meanError: 0.5, complete: false }]);
+    expect(cbar.mean).toBeNull();
+    expect(threeD.complete).toBe(true);
+    expect(100 - 100 * threeD.mean!).toBeCloseTo(28.47, 2);
+    expect(threeD.robustbenchMce!).toBeCloseTo(100, 9);
+    for (const c of THREEDCC_CORRUPTION_NAMES) expect(threeD.robustbenchCe![c]).toBeCloseTo(100, 9);
+  });
+});
