@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-web';
 import { resolveModelIO, type ModelIO, type TensorInfo } from '../src/core/model-io';
 import type { ModelCard } from '../src/core/model-card';
 import { topK } from '../src/core/topk';
+import { maskedArgmax } from '../src/core/shift-datasets';
 import type { Backend, BackendChoice, BatchPrediction, ForwardOutputs, InferenceWorkerApi, LoadedModel } from './protocol/inference';
 
 export type { Backend, BackendChoice, BatchPrediction, ForwardOutputs, InferenceWorkerApi, LoadedModel } from './protocol/inference';
@@ -76,7 +77,7 @@ const api: InferenceWorkerApi = {
     return { backend, io, inputs, outputs, threads: ort.env.wasm.numThreads ?? threads, fallbackReason };
   },
 
-  async predict(tensor: Float32Array, batch: number, k = 5): Promise<BatchPrediction> {
+  async predict(tensor: Float32Array, batch: number, k = 5, subset?: Int32Array): Promise<BatchPrediction> {
     if (!session || !io) throw new Error('no model loaded');
     const s = io.inputSize;
     const t0 = performance.now();
@@ -92,9 +93,11 @@ const api: InferenceWorkerApi = {
       topIndices.set(t.indices, b * k);
       topLogits.set(t.values, b * k);
     }
+    const subsetTop1 = subset ? Int32Array.from({ length: batch }, (_, b) => maskedArgmax(data, subset, b * classes)) : undefined;
     logits.dispose();
     input.dispose();
-    return Comlink.transfer({ topIndices, topLogits, k, inferMs: performance.now() - t0 }, [topIndices.buffer, topLogits.buffer]);
+    const buffers = [topIndices.buffer, topLogits.buffer, ...(subsetTop1 ? [subsetTop1.buffer] : [])];
+    return Comlink.transfer({ topIndices, topLogits, k, inferMs: performance.now() - t0, ...(subsetTop1 ? { subsetTop1 } : {}) }, buffers);
   },
 
   /** Full outputs by name (logits, feature maps) for the CAM inspector; float32 data, batch-major. */

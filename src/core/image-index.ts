@@ -4,10 +4,16 @@
  * or the clean folder) are appended as the pipeline lists them; within a cell images are sorted by path.
  *
  * Per image: class folder id (2 bytes), file name id (4), outcome state (1), top-1 class (2) = 9 bytes.
+ *
+ * Shift datasets (ImageNet-R, -A, -V2, -Sketch, …) are cells too (`spec.shift`): their class folders get ids of their
+ * own per kind (so their identities, `<kind>:<class>/<stem>`, never meet a clean or corrupted image's), their labels
+ * come from their kind (V2: the folder name is the class index), the top-1 kept is the SCORED one (for R and A the
+ * argmax over their 200 classes), and one more byte per shift image records the 1000-way and top-5 outcomes.
  */
 import { SEVERITIES, corruptionRank } from './corruption-catalog';
 import type { CellCounts, CorruptionCounts } from './metrics';
-import { ALL_CELL_IDS, CORRECT, OutcomesError, WRONG, cellId, encodeCell, type ImageOutcomes } from './outcomes';
+import { ALL_CELL_IDS, CORRECT, OutcomesError, WRONG, encodeCell, predictionCellId, type ImageOutcomes } from './outcomes';
+import { SHIFT_KINDS, emptyShiftCounts, isMaskedKind, shiftLabel, subsetIndices, type ShiftCounts, type ShiftKind } from './shift-datasets';
 
 /** A folder of images: one corruption × severity, or the clean images (corruption and severity null). */
 export interface CellSpec {
@@ -15,7 +21,19 @@ export interface CellSpec {
   readonly severity: number | null;
   /** Path of the folder that holds the class folders, from (and including) the picked folder's name. */
   readonly dir: string;
+  /** A shift dataset's cell (corruption and severity null): its kind decides labels and scoring. */
+  readonly shift?: ShiftKind;
 }
+
+/** A cell of clean ImageNet images (not a corruption, not a shift dataset). */
+export function isCleanCell(spec: CellSpec): boolean {
+  return spec.corruption === null && !spec.shift;
+}
+
+/** Bits of a shift image's extra outcome byte. */
+const SHIFT_KNOWN = 1;
+const SHIFT_WRONG_1000 = 2;
+const SHIFT_WRONG_5 = 4;
 
 export interface IndexedCell {
   readonly spec: CellSpec;
@@ -89,20 +107,33 @@ export class ImageIndex {
     return this.cls.length;
   }
 
-  private classId(folder: string): number {
-    let id = this.classIds.get(folder);
+  /** Kind of each class id ('' for ImageNet / ImageNet-C class folders). */
+  private readonly classKind: string[] = [];
+
+  private classId(folder: string, shift?: ShiftKind): number {
+    const key = shift ? `${shift}\u0000${folder}` : folder;
+    let id = this.classIds.get(key);
     if (id === undefined) {
       id = this.classes.length;
       if (id > 0xffff) throw new RangeError('more than 65,536 class folders');
       this.classes.push(folder);
-      this.classIds.set(folder, id);
+      this.classKind.push(shift ?? '');
+      this.classIds.set(key, id);
       const l = new Int32Array(id + 1);
       l.set(this.labelOf);
-      l[id] = this.labelIndex.get(folder) ?? -1;
+      l[id] = this.labelFor(folder, shift);
       this.labelOf = l;
     }
     return id;
   }
+
+  /** The class index of a class folder of a cell (a shift kind's own rule; −1: not in the label list). */
+  labelFor(folder: string, shift?: ShiftKind): number {
+    return shift ? shiftLabel(shift, folder, this.labelIndex, this.labelIndex.size) : (this.labelIndex.get(folder) ?? -1);
+  }
+
+  /** Extra outcome byte of each shift image, by cell index (SHIFT_KNOWN | SHIFT_WRONG_1000 | SHIFT_WRONG_5). */
+  private readonly shiftFlags = new Map<number, Uint8Array>();
 
   private nameId(file: string): number {
     let id = this.nameIds.get(file);
@@ -112,6 +143,15 @@ export class ImageIndex {
       this.nameIds.set(file, id);
     }
     return id;
+  }
+
+  private readonly subsets = new Map<ShiftKind, Int32Array | null>();
+  /** The classes (ascending indices) a cell's top-1 is taken over when not all: ImageNet-R's or -A's 200. */
+  subsetFor(spec: CellSpec): Int32Array | undefined {
+    const kind = spec.shift;
+    if (!kind || !isMaskedKind(kind)) return undefined;
+    if (!this.subsets.has(kind)) this.subsets.set(kind, subsetIndices(kind, this.labelIndex));
+    return this.subsets.get(kind) ?? undefined;
   }
 
   /** Whether a class folder is in the label list. */
@@ -125,13 +165,14 @@ export class ImageIndex {
    */
   addCell(spec: CellSpec, classes: readonly { folder: string; files: readonly string[] }[]): number {
     const sorted = [...classes].sort((a, b) => byCodeUnits(a.folder, b.folder));
+    if (spec.shift) this.shiftFlags.set(this.cells.length, new Uint8Array(classes.reduce((s, c) => s + c.files.length, 0)));
     let n = 0;
     for (const c of sorted) n += c.files.length;
     for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.reserve(n);
     const start = this.size;
     let i = start;
     for (const c of sorted) {
-      const cid = this.classId(c.folder);
+      const cid = this.classId(c.folder, spec.shift);
       for (const f of [...c.files].sort(byCodeUnits)) {
         this.cls.data[i] = cid;
         this.name.data[i] = this.nameId(f);
@@ -179,7 +220,8 @@ export class ImageIndex {
 
   /** Class folder + file stem: the same for an image in every corruption cell and for its clean original. */
   identity(i: number): string {
-    return `${this.classFolder(i)}/${this.fileName(i).replace(/\.[^.]+$/, '')}`;
+    const kind = this.classKind[this.cls.data[i]];
+    return `${kind ? `${kind}:` : ''}${this.classFolder(i)}/${this.fileName(i).replace(/\.[^.]+$/, '')}`;
   }
 
   stateOf(i: number): number {
@@ -190,7 +232,19 @@ export class ImageIndex {
     return this.top.data[i];
   }
 
-  /** Records an image's outcome (from inference or the cache). */
+  /**
+   * A shift image's outcomes beside its scored top-1 (set by setPrediction): the 1000-way top-1 and the top-5 (both
+   * from the five highest classes of all). Ignored for other images.
+   */
+  setShiftOutcomes(i: number, top5: readonly number[]): void {
+    const k = this.cellIndexOf(i);
+    const flags = this.shiftFlags.get(k);
+    if (!flags) return;
+    const label = this.label(i);
+    flags[i - this.cells[k].start] = SHIFT_KNOWN | (top5[0] !== label ? SHIFT_WRONG_1000 : 0) | (top5.slice(0, 5).includes(label) ? 0 : SHIFT_WRONG_5);
+  }
+
+  /** Records an image's outcome (from inference or the cache); for a shift image of R or A, the masked top-1. */
   setPrediction(i: number, top1: number): void {
     this.top.data[i] = top1;
     this.state.data[i] = top1 === this.label(i) ? STATE_CORRECT : STATE_WRONG;
@@ -212,11 +266,13 @@ export class ImageIndex {
   }
 
   /** Per corruption × severity and clean counts of readable images with an outcome. */
-  counts(): { corruptions: CorruptionCounts; clean: CellCounts | null } {
+  counts(): { corruptions: CorruptionCounts; clean: CellCounts | null; shifts?: Partial<Record<ShiftKind, ShiftCounts>> } {
     const corruptions: CorruptionCounts = {};
     let clean: CellCounts | null = null;
     const s = this.state.data;
+    const shifts = this.shiftCounts();
     for (const cell of this.cells) {
+      if (cell.spec.shift) continue;
       let n = 0;
       let errors = 0;
       for (let i = cell.start; i < cell.start + cell.count; i++) {
@@ -234,7 +290,43 @@ export class ImageIndex {
       target.n += n;
       target.errors += errors;
     }
-    return { corruptions, clean };
+    return { corruptions, clean, ...(shifts ? { shifts } : {}) };
+  }
+
+  /**
+   * Counts of the shift cells, by kind: n and errors from the scored outcome; errors1000 (R, A) or errors5 from the
+   * extra byte, left out when an image's extra outcomes are unknown (restored without them).
+   */
+  private shiftCounts(): Partial<Record<ShiftKind, ShiftCounts>> | null {
+    const out: Partial<Record<ShiftKind, ShiftCounts>> = {};
+    const unknown = new Set<ShiftKind>();
+    const s = this.state.data;
+    this.cells.forEach((cell, k) => {
+      const kind = cell.spec.shift;
+      if (!kind) return;
+      const flags = this.shiftFlags.get(k)!;
+      const c = (out[kind] ??= emptyShiftCounts(kind));
+      for (let d = 0; d < cell.count; d++) {
+        const st = s[cell.start + d];
+        if (st !== STATE_CORRECT && st !== STATE_WRONG) continue;
+        c.n++;
+        if (st === STATE_WRONG) c.errors++;
+        const f = flags[d];
+        if (!(f & SHIFT_KNOWN)) unknown.add(kind);
+        else if (isMaskedKind(kind)) c.errors1000! += f & SHIFT_WRONG_1000 ? 1 : 0;
+        else c.errors5! += f & SHIFT_WRONG_5 ? 1 : 0;
+      }
+    });
+    for (const kind of SHIFT_KINDS) {
+      const c = out[kind];
+      if (!c) continue;
+      if (!c.n) delete out[kind];
+      else if (unknown.has(kind)) {
+        delete c.errors1000;
+        delete c.errors5;
+      }
+    }
+    return Object.keys(out).length ? out : null;
   }
 
   /** The clean images whose identity also appears, with an outcome, in a corruption cell. */
@@ -245,7 +337,7 @@ export class ImageIndex {
   /** cleanMatched() in steps of about STEP images, for a caller that yields to the page between them. */
   *cleanMatchedSteps(): Generator<void, CellCounts | null> {
     const corruptedIds = new Set<number>();
-    const cleanCells = this.cells.filter((c) => c.spec.corruption === null);
+    const cleanCells = this.cells.filter((c) => isCleanCell(c.spec));
     if (!cleanCells.length) return null;
     const key = (i: number) => this.cls.data[i] * 0x100000000 + this.stemId(i);
     const s = this.state.data;
@@ -323,7 +415,7 @@ export class ImageIndex {
     const keys = order.map((j) => strings[j]);
     const byCell = new Map<string, Uint8Array>();
     for (const cell of this.cells) {
-      const id = cellId(cell.spec.corruption, cell.spec.severity);
+      const id = predictionCellId(cell.spec);
       let states = byCell.get(id);
       for (let i = cell.start; i < cell.start + cell.count; i++) {
         if (s[i] !== STATE_CORRECT && s[i] !== STATE_WRONG) continue;
@@ -346,7 +438,7 @@ export class ImageIndex {
   /** Cells in catalogue order, for display. */
   static catalogueOrder(a: CellSpec, b: CellSpec): number {
     const rank = (c: CellSpec) =>
-      c.corruption === null ? 1e6 : corruptionRank(c.corruption) * 10 + SEVERITIES.indexOf(c.severity as 1);
+      c.shift ? 2e6 + SHIFT_KINDS.indexOf(c.shift) : c.corruption === null ? 1e6 : corruptionRank(c.corruption) * 10 + SEVERITIES.indexOf(c.severity as 1);
     return rank(a) - rank(b) || byCodeUnits(a.dir, b.dir);
   }
 }

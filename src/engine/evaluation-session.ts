@@ -15,7 +15,9 @@
  */
 import { indexOfClass, resolveLabels, type LabelSet } from '../core/labels';
 import type { ModelCard } from '../core/model-card';
-import { ImageIndex, drainYielding, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
+import { ImageIndex, drainYielding, isCleanCell, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
+import { SHIFT_KINDS } from '../core/shift-datasets';
+import { addShiftCells, checkShiftListing, maskedTop1Of, recordOutcome, reusableFor, type ShiftCachedPrediction, type ShiftInput } from './shift-run';
 import { buildResult, predictionLine, type ResultDocument, type RunTiming } from '../core/result-document';
 import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
 import { sanityCheck, type SanityWarning } from '../core/sanity-check';
@@ -58,6 +60,8 @@ export interface RunInputs {
   readonly batchSize: number | null;
   readonly threads: number | null;
   readonly subset: SubsetSpec;
+  /** Shift datasets (ImageNet-R, -A, -V2, -Sketch, …), evaluated with the clean protocol; none when absent. */
+  readonly shifts?: readonly ShiftInput[];
 }
 
 export interface RunProgress {
@@ -200,7 +204,7 @@ export class CompletedRun {
         const state = ix.stateOf(i);
         if (state !== STATE_CORRECT && state !== STATE_WRONG && state !== STATE_UNREADABLE) continue;
         const c = cached.get(ix.relative(i));
-        const base = { path: ix.path(i, cell), corruption: cell.spec.corruption, severity: cell.spec.severity, label: ix.label(i), identity: ix.identity(i) };
+        const base = { path: ix.path(i, cell), corruption: cell.spec.corruption, severity: cell.spec.severity, label: ix.label(i), identity: ix.identity(i), ...shiftFields(cell.spec, c) };
         if (state === STATE_UNREADABLE) out.push({ ...base, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' });
         else out.push({ ...base, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [] });
         if ((i & 1023) === 0) await yieldIfBusy();
@@ -230,7 +234,7 @@ export class CompletedRun {
           predictionLine(
             state === STATE_UNREADABLE
               ? { path, label, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
-              : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [] },
+              : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [], ...shiftFields(cell.spec, c) },
           ),
         );
         if (lines.length === 4096) {
@@ -273,7 +277,7 @@ export class CompletedRun {
   }
 
   get hasCleanAndCorrupted(): boolean {
-    return this.index.cells.some((c) => c.spec.corruption === null) && this.index.cells.some((c) => c.spec.corruption !== null);
+    return this.index.cells.some((c) => isCleanCell(c.spec)) && this.index.cells.some((c) => c.spec.corruption !== null);
   }
 }
 
@@ -356,7 +360,7 @@ export class EvaluationSession {
     if (this.running) return;
     this.completed = null;
     this.set({ ...INITIAL, status: 'loading model' });
-    if (!inputs.corrupted && !inputs.clean) return this.fail('choose an ImageNet-C folder (and optionally a clean folder)');
+    if (!inputs.corrupted && !inputs.clean && !inputs.shifts?.length) return this.fail('choose an ImageNet-C folder (and optionally a clean folder), or a shift dataset');
     mark('run-start');
     const controller = (this.controller = new AbortController());
     let engine: PipelineEngine | null = null;
@@ -380,7 +384,7 @@ export class EvaluationSession {
       });
       const io = engine.loaded.io;
       const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
-      const datasets = [inputs.corrupted?.name, inputs.clean?.name].filter((x): x is string => !!x);
+      const datasets = [inputs.corrupted?.name, inputs.clean?.name, ...(inputs.shifts ?? []).map((x) => `${x.kind}:${x.source.name}`)].filter((x): x is string => !!x);
       // One tab at a time per evaluation of folders of these names, taken before any listing: a second tab would
       // infer the same images twice.
       release = await this.deps.lock(runKey(evaluation, datasets));
@@ -401,14 +405,17 @@ export class EvaluationSession {
       const given = inputs.labels ?? (card.labels ? { wnids: card.labels, names: card.labels, source: 'model card' } : null);
       const firstOf = [0, corruptedScan?.cells.length ?? 0].filter((k, j, all) => k < cells.length && all.indexOf(k) === j);
       for (const k of firstOf) listed.set(k, await cells[k].source.listCell(cells[k].spec, ignored));
+      // Shift datasets (ImageNet-R, -A, …) come last, each listed now (its class folders must fit its kind).
+      const shiftDigests = await addShiftCells(inputs.shifts ?? [], cells, listed, ignored, datasetDigest);
       // The run is identified by what its folders contain, not by their names (two folders called imagenet-c are two runs).
       const digests = [inputs.corrupted, inputs.clean].flatMap((src, j) =>
         src ? [datasetDigest(src.name, (j === 0 ? corruptedScan : cleanScan)!, listed.get(j === 0 ? 0 : (corruptedScan?.cells.length ?? 0)) ?? [])] : [],
       );
-      const key = runKey(evaluation, datasets.map((d, j) => `${d}#${digests[j]}`));
-      const resolved = resolveLabels(given, [...listed.values()].flatMap((l) => l.map((c) => c.folder)), io.numClasses);
+      const key = runKey(evaluation, datasets.map((d, j) => `${d}#${[...digests, ...shiftDigests][j]}`));
+      const resolved = resolveLabels(given, firstOf.flatMap((k) => listed.get(k)!.map((c) => c.folder)), io.numClasses);
       const labels = resolved.labels;
       warnings.push(...resolved.warnings);
+      for (const [k, listing] of listed) checkShiftListing(cells[k].spec, listing, labels.wnids);
       if (corruptedScan?.missingSeverities.length) {
         warnings.push(`missing severities: ${corruptedScan.missingSeverities.map((m) => `${m.corruption}/${m.severity}`).join(', ')} — CE uses the severities present`);
       }
@@ -456,7 +463,7 @@ export class EvaluationSession {
         if (c.partial) notes.push(`cancelled: ${(c.inferred + c.fromCache + unreadable.length).toLocaleString()} images evaluated`);
         if (inputs.subset.kind !== 'all') notes.push(`subset: ${describeSubset(inputs.subset)}`);
         const doc = buildResult(
-          { corruptions: counts.corruptions, clean: counts.clean, cleanMatched, unreadable },
+          { corruptions: counts.corruptions, clean: counts.clean, cleanMatched, unreadable, shifts: counts.shifts },
           {
             appVersion: APP_VERSION,
             createdAt: new Date().toISOString(),
@@ -473,6 +480,7 @@ export class EvaluationSession {
               decoder: DECODER_DESCRIPTION,
             },
             cleanDatasetName: inputs.clean?.name,
+            shiftDatasets: Object.fromEntries((inputs.shifts ?? []).map((x) => [x.kind, x.source.name])),
             counts: { inferred: c.inferred, fromCache: c.fromCache, inferredAllSessions: c.inferredAllSessions },
             timing: c.timing,
             notes,
@@ -537,6 +545,7 @@ export class EvaluationSession {
         for (let i = cell.start; i < cell.start + cell.count; i++) {
           const s = index.stateOf(i);
           if (s !== STATE_CORRECT && s !== STATE_WRONG) continue;
+          if (cell.spec.shift) continue;
           if (cell.spec.corruption === null) cleanTops.push(index.top1(i));
           else if (allTops.length < 200_000) allTops.push(index.top1(i));
         }
@@ -642,11 +651,12 @@ export class EvaluationSession {
       fetched.delete(k);
       const classes: { folder: string; files: string[] }[] = [];
       for (const c of listing) {
-        if (!index.hasLabel(c.folder)) {
+        if (index.labelFor(c.folder, spec.shift) < 0) {
           if (c.files.length) o.ignored.add(`${spec.dir}/${c.folder}/ (${c.files.length} images)`, `class folder "${c.folder}" is not in the label list`);
           continue;
         }
-        const files = selectInClass(o.subset, c.folder, c.files);
+        // RobustBench's subset names ImageNet validation images: a shift dataset is evaluated whole.
+        const files = spec.shift && o.subset.kind === 'robustbench' ? c.files : selectInClass(o.subset, c.folder, c.files);
         if (files.length) classes.push({ folder: c.folder, files });
       }
       const cellIdx = index.addCell(spec, classes);
@@ -658,7 +668,7 @@ export class EvaluationSession {
       const values: CachedPrediction[] = [];
       for (let i = cell.start; i < cell.start + cell.count; i++) {
         const c = cached.size ? cached.get(index.relative(i)) : undefined;
-        if (c && c.y === index.label(i)) {
+        if (c && c.y === index.label(i) && reusableFor(spec, c)) {
           candidates.push(i);
           values.push(c);
         }
@@ -691,7 +701,7 @@ export class EvaluationSession {
         const v = values[j];
         if (v.u !== undefined) index.setUnreadable(i, v.u);
         else {
-          index.setPrediction(i, v.t[0]);
+          recordOutcome(index, i, spec, v.t, (v as ShiftCachedPrediction).r);
           o.counters.fromCache++;
         }
         reused[i - cell.start] = 1;
@@ -772,13 +782,13 @@ export class EvaluationSession {
         const i0 = performance.now();
         let pred: BatchPrediction;
         try {
-          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n);
+          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n, index.subsetFor(index.cells[item.batch.cell].spec));
         } catch (e) {
           if (!shouldRestart(e)) throw e;
           // The worker died or the GPU was lost: the tensor went with it. Restart (on WASM), decode again, retry once.
           await engine.restart((e as Error).message);
           item = await decode(item.batch);
-          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n);
+          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n, index.subsetFor(index.cells[item.batch.cell].spec));
         }
         stalls.inference += performance.now() - i0;
         if (firstInference) {
@@ -798,9 +808,10 @@ export class EvaluationSession {
           } else {
             const t = Array.from(pred.topIndices.subarray(j * pred.k, (j + 1) * pred.k));
             const l = Array.from(pred.topLogits.subarray(j * pred.k, (j + 1) * pred.k));
-            index.setPrediction(i, t[0]);
+            const r = maskedTop1Of(cell.spec, pred, j);
+            recordOutcome(index, i, cell.spec, t, r);
             o.counters.inferred++;
-            c = { t, l, y, ...(meta ?? {}) };
+            c = { t, l, y, ...(r !== undefined ? { r } : {}), ...(meta ?? {}) } as ShiftCachedPrediction;
           }
           entries.push([shortPredictionKey(o.evalId, index.path(i, cell)), c]);
         });
@@ -847,6 +858,12 @@ interface PipelineOptions {
   counters: { inferred: number; fromCache: number };
   subset: SubsetSpec;
   estimatedCells: number;
+}
+
+/** A shift image's fields of its per-image prediction: its kind and, for ImageNet-R / -A, the masked argmax. */
+function shiftFields(spec: CellSpec, c: ShiftCachedPrediction | undefined): { shift?: (typeof SHIFT_KINDS)[number]; maskedTop1?: number } {
+  if (!spec.shift) return {};
+  return { shift: spec.shift, ...(c?.r !== undefined ? { maskedTop1: c.r } : {}) };
 }
 
 /** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */

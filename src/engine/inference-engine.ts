@@ -69,10 +69,13 @@ export class InferenceEngine {
     }
   }
 
-  /** Top-5 of each image; a lost WebGPU device rejects with DeviceLost, a dead worker with WorkerCrashed. */
-  async predict(tensor: Float32Array, n: number): Promise<BatchPrediction> {
+  /**
+   * Top-5 of each image (and, given `subset`, the argmax over those classes: ImageNet-R, -A); a lost WebGPU device
+   * rejects with DeviceLost, a dead worker with WorkerCrashed.
+   */
+  async predict(tensor: Float32Array, n: number, subset?: Int32Array): Promise<BatchPrediction> {
     try {
-      return await this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5));
+      return await this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5, subset));
     } catch (e) {
       if (isDeviceLoss(e) && !(e instanceof DeviceLost)) throw new DeviceLost(messageOf(e), { cause: e });
       throw e;

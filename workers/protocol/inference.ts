@@ -24,6 +24,11 @@ export interface BatchPrediction {
   readonly topLogits: Float32Array;
   readonly k: number;
   readonly inferMs: number;
+  /**
+   * When a subset of classes was given (ImageNet-R, -A): per image, the class with the largest logit among them
+   * (ties to the lower class index). Computed here, from the full logits, which never leave the worker.
+   */
+  readonly subsetTop1?: Int32Array;
 }
 
 /** Named outputs of one forward pass: float32 data, batch-major, with their dims. */
@@ -32,8 +37,8 @@ export type ForwardOutputs = Record<string, { data: Float32Array; dims: number[]
 export interface InferenceWorkerApi {
   /** Loads a model (replacing any loaded one); a Blob is read in the worker. */
   load(model: ArrayBuffer | Blob, card: ModelCard, choice: BackendChoice, threads: number): Promise<LoadedModel>;
-  /** Top-k of each image of a batch (N × 3 × S × S, normalised). */
-  predict(tensor: Float32Array, batch: number, k?: number): Promise<BatchPrediction>;
+  /** Top-k of each image of a batch (N × 3 × S × S, normalised); with `subset` (ascending class indices), its argmax too. */
+  predict(tensor: Float32Array, batch: number, k?: number, subset?: Int32Array): Promise<BatchPrediction>;
   /** Full outputs by name (logits, feature maps) for the CAM inspector. */
   forward(tensor: Float32Array, batch: number, outputs: string[]): Promise<ForwardOutputs>;
   /** Milliseconds per image at this batch size, on a synthetic input (the warm-up that picks the batch). */
