@@ -203,3 +203,27 @@ describe('shifts in the result JSON', () => {
     expect(boot.cells['fog/1']).toEqual(plain.cells['fog/1']);
   });
 });
+
+describe('report: effective robustness across runs', () => {
+  it('fits logit(shifted) = a·logit(clean) + b; a run on the line has 0, one above it a positive value', async () => {
+    const { effectiveRobustness, fitTrend, reportCsv, trendAt } = await import('../../src/core/shift-report');
+    const logit = (p: number) => Math.log(p / 100 / (1 - p / 100));
+    const sig = (x: number) => 100 / (1 + Math.exp(-x));
+    // Three runs exactly on logit(y) = 0.8·logit(x) − 1, one 5 points above.
+    const on = (clean: number) => sig(0.8 * logit(clean) - 1);
+    const t = fitTrend([60, 70, 80].map((c) => ({ clean: c, shifted: on(c) })))!;
+    expect(t.slope).toBeCloseTo(0.8, 10);
+    expect(t.intercept).toBeCloseTo(-1, 10);
+    expect(trendAt(t, 75)).toBeCloseTo(on(75), 10);
+    expect(fitTrend([{ clean: 60, shifted: 20 }])).toBeNull();
+    const row = (id: string, clean: number | null, r: number | null) => ({ id, name: id, model: id, cleanAccuracy: clean, mCE: null, shifts: r === null ? {} : { 'imagenet-r': { accuracy: r, accuracy1000: r - 3, n: 10 } } });
+    const rows = [row('a', 60, on(60)), row('b', 80, on(80)), row('c', null, 50), row('d', 70, on(70))];
+    const er = effectiveRobustness(rows)['imagenet-r']!;
+    expect(er.trend.n).toBe(3);
+    for (const id of ['a', 'b', 'd']) expect(er.byRun[id]).toBeCloseTo(0, 9);
+    expect(er.byRun.c).toBeUndefined(); // no clean accuracy: not on the plot
+    const csv = reportCsv(rows).trim().split('\n');
+    expect(csv[0]).toBe('run,model,clean_accuracy,imagenet_c_mce,imagenet-r_accuracy,imagenet-r_n,imagenet-r_accuracy_1000way,imagenet-r_effective_robustness');
+    expect(csv[3].startsWith('c,c,,,50,10,47,')).toBe(true);
+  });
+});
