@@ -235,3 +235,20 @@ describeFixtures('discovery on the real fixture folders', () => {
     expect(ds.ignored).toEqual([]);
   });
 });
+
+describe('ImageNet-C-bar and 3DCC folders', () => {
+  it('are read in the ImageNet-C layout; what is missing is named within their own benchmark only', () => {
+    const ds = discoverCorrupted([
+      { path: 'ImageNet-3DCC/near_focus/1/n01440764/a.JPEG' },
+      { path: 'ImageNet-3DCC/h265_crf/5/n01440764/a.JPEG' },
+      { path: 'imagenet-c-bar/cocentric_sine_waves/2/n01440764/a.JPEG' },
+    ]);
+    expect(ds.images.map((i) => `${i.corruption}/${i.severity}`)).toEqual(['h265_crf/5', 'near_focus/1', 'cocentric_sine_waves/2']);
+    expect(ds.ignored).toEqual([]);
+    expect(ds.missingCorruptions).toHaveLength(10 - 1 + 12 - 2);
+    expect(ds.missingCorruptions).toContain('sparkles');
+    expect(ds.missingCorruptions).toContain('fog_3d');
+    expect(ds.missingCorruptions).not.toContain('fog'); // ImageNet-C's are not asked for
+    expect(ds.missingSeverities.filter((m) => m.corruption === 'near_focus').map((m) => m.severity)).toEqual([2, 3, 4, 5]);
+  });
+});
