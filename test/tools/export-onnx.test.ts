@@ -2,7 +2,8 @@
  * tools/export-onnx: synthetic checkpoints of every layout are exported by the Python tool; the ONNX files run
  * here in onnxruntime-node must reproduce the PyTorch reference outputs (computed by make_synthetic.py with
  * torchvision's own resnet50 / VisionTransformer forward), at batch 1, 2 and 3, and their cards must load in
- * the app's card parser and merge with the card proposed from the graph without complaint.
+ * the app's card parser and merge with the card proposed from the graph without complaint. The ResNets keep their
+ * 53 BatchNormalization nodes (test-time adaptation rewrites them).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -181,6 +182,14 @@ describe.skipIf(!HAVE_TORCH)('tools/export-onnx: checkpoint layouts → ONNX + m
       }
 
       if (c.gapHead) {
+        // BatchNormalization is kept (not folded into the convolutions), in inference mode, for test-time
+        // adaptation: all 53 of ResNet-50, and the logits above are still those of the eval-mode network.
+        const bns = model.nodes.filter((n) => n.opType === 'BatchNormalization');
+        expect(bns).toHaveLength(53);
+        for (const bn of bns) {
+          expect(bn.attributes.training_mode?.i ?? 0).toBe(0);
+          expect(bn.outputs).toHaveLength(1);
+        }
         // The app's Grad-CAM reads the linear head out of the graph; applied to the exported feature map it
         // must give the logits.
         const head = findCamHead(model, 'logits');

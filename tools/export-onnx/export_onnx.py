@@ -57,6 +57,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def export(network: torch.nn.Module, output_names: List[str], path: str) -> None:
+    """Traces the network in eval mode and writes the ONNX file.
+
+    BatchNormalization is kept as a node (inference mode, running statistics as initializers) instead of being
+    folded into the convolution before it: the app's test-time adaptation (src/core/tta) rewrites those nodes to
+    use the statistics of the test batch, or trains their scale and shift. torch's exporter folds BN when it
+    exports with TrainingMode.EVAL (the default for a model in eval mode) or with constant folding on; with
+    TrainingMode.PRESERVE on a model in eval mode and no constant folding it writes every BN as it is
+    (training_mode = 0), and the outputs are those of the eval-mode network."""
+    network.eval()
     dummy = torch.zeros(2, 3, 224, 224)
     batch = {0: 'N'}
     with torch.no_grad():
@@ -64,7 +73,7 @@ def export(network: torch.nn.Module, output_names: List[str], path: str) -> None
             network, dummy, path,
             input_names=['input'], output_names=output_names,
             dynamic_axes={'input': batch, **{name: batch for name in output_names}},
-            opset_version=OPSET, do_constant_folding=True,
+            opset_version=OPSET, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
         )
 
 
