@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { readOnnx } from '../../../src/core/onnx/onnx-model';
 import { buildTrainingGraph, type TtaLoss } from '../../../src/core/tta/autodiff';
 import { BN_FOLDED_MESSAGE, adaptBatchNorm, countBatchNorms, priorWeight } from '../../../src/core/tta/bn-adapt';
+import { SelfLearningState } from '../../../src/core/tta/self-learning';
 import { Sgd, scaledLearningRate } from '../../../src/core/tta/sgd';
 import { HAVE_FIXTURES, fixture } from '../../support/fixtures';
 import { buildOnnx, type TinyNode, type TinyTensor } from '../../support/tiny-onnx';
@@ -251,6 +252,30 @@ describe('training graph (reverse-mode autodiff of the forward graph)', () => {
       }
     }
   }, 120_000);
+
+  it('SelfLearningState: feeds the current parameters, steps on the graph outputs, resets to the source', async () => {
+    const tg = buildTrainingGraph(tinyCnn(), { loss: { kind: 'entropy' } });
+    const state = new SelfLearningState(tg, { batch: 64 * 40 }); // lr 0.01 by linear scaling
+    expect(state.sgd.options.lr).toBeCloseTo(0.01, 12);
+    const session = await ort.InferenceSession.create(tg.bytes, SESSION);
+    const x = new ort.Tensor('float32', Float32Array.from(noise(4 * 2 * 64, 3), (v) => 1.5 * v), [4, 2, 8, 8]);
+    const run = async () => {
+      const feeds: Record<string, ort.Tensor> = { [tg.input]: x };
+      for (const f of state.feeds()) feeds[f.name] = new ort.Tensor('float32', f.data, f.dims);
+      return session.run(feeds);
+    };
+    const first = await run();
+    const loss0 = (first[tg.loss].data as Float32Array)[0];
+    for (let k = 0; k < 5; k++) state.step(await run());
+    expect(state.values[0]).not.toEqual(tg.params[0].initial);
+    // Entropy minimisation lowers the entropy on the batch it adapts to.
+    expect(((await run())[tg.loss].data as Float32Array)[0]).toBeLessThan(loss0);
+    state.reset();
+    state.values.forEach((v, k) => expect(Array.from(v)).toEqual(Array.from(tg.params[k].initial)));
+    expect(((await run())[tg.loss].data as Float32Array)[0]).toBe(loss0);
+    expect(() => state.step({})).toThrow(/gradient output/);
+    await session.release();
+  });
 
   it('names what it cannot differentiate', () => {
     const model = buildOnnx({
