@@ -20,7 +20,7 @@
  * ConvTranspose (input gradient of Conv), ScatterElements with reduction add on MaxPool's Indices output,
  * Where/Greater (Relu), Expand, Reshape, ReduceSum/ReduceMean, Gemm/MatMul, elementwise arithmetic.
  */
-import { DataType, ProtobufError, readOnnx, realInputs, tensorToFloat32, type OnnxModel, type OnnxNode } from '../onnx/onnx-model';
+import { DataType, ProtobufError, opsetVersion, readOnnx, realInputs, tensorToFloat32, type OnnxModel, type OnnxNode } from '../onnx/onnx-model';
 import { batchNormNodes, type BatchNormNode } from './bn-adapt';
 import { GraphBuilder, asExtraNode, resolveInitializer, rewriteGraph } from './graph-rewrite';
 import { inferShapes, type Dims } from './shapes';
@@ -95,6 +95,8 @@ export function buildTrainingGraph(bytes: Uint8Array, options: TrainingGraphOpti
   const bns = batchNormNodes(model);
   if (bns.length === 0) throw new ProtobufError('the model has no BatchNormalization nodes to adapt (folded at export?)');
 
+  const opset = opsetVersion(model) ?? 0;
+  if (opset < 13) throw new ProtobufError(`the training graph needs opset ≥ 13, the model has ${opset}; re-export it with tools/export-onnx (opset 17)`);
   const shapes = inferShapes(model);
   const shapeOf = (name: string, why: string): Dims => {
     const s = shapes.get(name);
@@ -178,6 +180,7 @@ export function buildTrainingGraph(bytes: Uint8Array, options: TrainingGraphOpti
     const outNeeds = n.outputs.some((o) => o && needsGrad(o));
     if (n.opType === 'MaxPool' && outNeeds && needsGrad(n.inputs[0])) {
       if ((n.attributes.storage_order?.i ?? 0) !== 0) throw new ProtobufError(`MaxPool "${n.name}": storage_order 1 is not supported`);
+      if (g.opset < 16) throw new ProtobufError(`MaxPool "${n.name}": its backward needs opset ≥ 16 (ScatterElements with reduction), the model has ${g.opset}; re-export it with tools/export-onnx (opset 17)`);
       const e = asExtraNode(n);
       const indices = n.outputs[1] || g.fresh(`${safeName(n.name)}/indices`);
       e.outputs = [n.outputs[0], indices];

@@ -286,6 +286,14 @@ describe('training graph (reverse-mode autodiff of the forward graph)', () => {
       nodes: [bn('input', 'bn', 'n'), { op: 'Sigmoid', inputs: ['n'], outputs: ['logits'] }],
     });
     expect(() => buildTrainingGraph(model, { loss: { kind: 'entropy' } })).toThrow(/cannot differentiate Sigmoid/);
+    const old = buildOnnx({
+      opset: 11,
+      inputs: [{ name: 'input', dims: ['N', 3] }],
+      outputs: [{ name: 'logits', dims: ['N', 3] }],
+      initializers: bnTensors('bn', 3, 1),
+      nodes: [bn('input', 'bn', 'logits')],
+    });
+    expect(() => buildTrainingGraph(old, { loss: { kind: 'entropy' } })).toThrow(/opset ≥ 13.*tools\/export-onnx/);
   });
 });
 
