@@ -78,30 +78,46 @@ export function imageStats(x: Uint8Array, clean: Uint8Array, w: number, h: numbe
   let ss = 0;
   for (let i = 0; i < 3 * n; i++) ss += (x[i] - clean[i] - mean) ** 2;
   const std = Math.sqrt(ss / (3 * n));
-  // per-channel means and centred cross products
-  const m = [0, 0, 0];
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) m[c] += x[3 * i + c] - clean[3 * i + c];
-  for (let c = 0; c < 3; c++) m[c] /= n;
-  const cov = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  for (let i = 0; i < n; i++) {
-    const d = [0, 1, 2].map((c) => x[3 * i + c] - clean[3 * i + c] - m[c]);
-    for (let p = 0; p < 3; p++) for (let q = p; q < 3; q++) cov[p][q] += d[p] * d[q];
+  // per-channel means and centred cross products (plain loops: no allocation per pixel)
+  let m0 = 0;
+  let m1 = 0;
+  let m2 = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    m0 += x[j] - clean[j];
+    m1 += x[j + 1] - clean[j + 1];
+    m2 += x[j + 2] - clean[j + 2];
   }
-  const corr = (p: number, q: number) => {
-    const cp = cov[p][p] === 0;
-    const cq = cov[q][q] === 0;
+  m0 /= n;
+  m1 /= n;
+  m2 /= n;
+  let c00 = 0;
+  let c01 = 0;
+  let c02 = 0;
+  let c11 = 0;
+  let c12 = 0;
+  let c22 = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const d0 = x[j] - clean[j] - m0;
+    const d1 = x[j + 1] - clean[j + 1] - m1;
+    const d2 = x[j + 2] - clean[j + 2] - m2;
+    c00 += d0 * d0;
+    c01 += d0 * d1;
+    c02 += d0 * d2;
+    c11 += d1 * d1;
+    c12 += d1 * d2;
+    c22 += d2 * d2;
+  }
+  const corr = (cpq: number, cpp: number, cqq: number) => {
+    const cp = cpp === 0;
+    const cq = cqq === 0;
     if (cp || cq) return cp && cq ? 1 : 0;
-    return cov[p][q] / Math.sqrt(cov[p][p] * cov[q][q]);
+    return cpq / Math.sqrt(cpp * cqq);
   };
   return {
     ssim_to_clean: ssim(x, clean, w, h),
     diff_mean: mean,
     diff_std: std,
-    chan_corr: (corr(0, 1) + corr(0, 2) + corr(1, 2)) / 3,
+    chan_corr: (corr(c01, c00, c11) + corr(c02, c00, c22) + corr(c12, c11, c22)) / 3,
   };
 }
 
