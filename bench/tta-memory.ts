@@ -6,7 +6,8 @@
  *
  * Each (backend, graph, batch) runs in a fresh child process: build the graph (src/core/tta), create the session,
  * one run on a random batch (for `entropy`: forward + backward with the BN parameters fed as inputs), then report
- * the process's peak resident memory (VmHWM) and its resident memory right after the session was created.
+ * the process's peak resident memory (VmHWM) and its resident memory right after the session was created, and for
+ * `wasm` the size of onnxruntime-web's WebAssembly memory after session creation and after the run.
  * `node` = onnxruntime-node (CPU EP, default arena); `wasm` = onnxruntime-web's WebAssembly backend running in
  * Node (1 thread), which has the browser's 4 GiB address-space limit: a batch that does not fit fails there.
  */
@@ -28,6 +29,9 @@ interface Row {
   peakRssMiB?: number;
   afterSessionRssMiB?: number;
   runSeconds?: number;
+  /** wasm: the size of onnxruntime-web's WebAssembly memory (it only grows: the peak), limit 4096 MiB. */
+  wasmHeapAfterSessionMiB?: number;
+  wasmHeapPeakMiB?: number;
 }
 
 function statusKiB(field: string): number {
@@ -35,7 +39,34 @@ function statusKiB(field: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** Every WebAssembly.Memory the process creates or instantiates (onnxruntime-web's heap among them). */
+const memories: WebAssembly.Memory[] = [];
+function watchWasmMemory(): void {
+  const W = WebAssembly as unknown as Record<string, unknown>;
+  const Original = WebAssembly.Memory;
+  W.Memory = new Proxy(Original, {
+    construct(target, args) {
+      const m = new target(...(args as [WebAssembly.MemoryDescriptor]));
+      memories.push(m);
+      return m;
+    },
+  });
+  const collect = (instance: WebAssembly.Instance) => {
+    for (const v of Object.values(instance.exports)) if (v instanceof Original) memories.push(v);
+  };
+  for (const name of ['instantiate', 'instantiateStreaming'] as const) {
+    const f = W[name] as (...a: unknown[]) => Promise<WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance>;
+    W[name] = async (...a: unknown[]) => {
+      const r = await f.apply(WebAssembly, a);
+      collect('instance' in r ? r.instance : r);
+      return r;
+    };
+  }
+}
+const wasmHeapMiB = () => (memories.length ? Math.max(...memories.map((m) => m.buffer.byteLength)) / 2 ** 20 : undefined);
+
 async function child(model: string, backend: Backend, graph: Graph, batch: number): Promise<void> {
+  if (backend === 'wasm') watchWasmMemory();
   const bytes = new Uint8Array(readFileSync(model));
   const tg = graph === 'entropy' ? buildTrainingGraph(bytes, { loss: { kind: 'entropy' } }) : undefined;
   const graphBytes = tg ? tg.bytes : graph === 'bn' ? adaptBatchNorm(bytes, { prior: 16 }) : bytes;
@@ -43,6 +74,7 @@ async function child(model: string, backend: Backend, graph: Graph, batch: numbe
   if (backend === 'wasm') (ort as typeof import('onnxruntime-web')).env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(graphBytes, backend === 'node' ? { intraOpNumThreads: 2 } : { executionProviders: ['wasm'] });
   const afterSession = statusKiB('VmRSS');
+  const heapAfterSession = wasmHeapMiB();
   const input = tg?.input ?? session.inputNames[0];
   const x = new Float32Array(batch * 3 * 224 * 224);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 12.9898) * 2;
@@ -51,7 +83,8 @@ async function child(model: string, backend: Backend, graph: Graph, batch: numbe
   const t = performance.now();
   await session.run(feeds);
   const runSeconds = (performance.now() - t) / 1000;
-  process.stdout.write(JSON.stringify({ peakRssMiB: statusKiB('VmHWM') / 1024, afterSessionRssMiB: afterSession / 1024, runSeconds }) + '\n');
+  const heap = backend === 'wasm' ? { wasmHeapAfterSessionMiB: heapAfterSession, wasmHeapPeakMiB: wasmHeapMiB() } : {};
+  process.stdout.write(JSON.stringify({ peakRssMiB: statusKiB('VmHWM') / 1024, afterSessionRssMiB: afterSession / 1024, ...heap, runSeconds }) + '\n');
 }
 
 function main(): void {
