@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { ModelCard } from '../core/model-card';
-import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel } from '../../workers/protocol/inference';
+import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel, PredictOptions, VariantsPrediction } from '../../workers/protocol/inference';
+import { SOURCE, type Adaptation } from '../core/tta/adaptation';
 import { DeviceLost, WarmupFailed, WorkerCrashed } from './errors';
 import { spawnWorker, type SupervisedLike } from './worker-supervisor';
 
@@ -54,15 +55,24 @@ export class InferenceEngine {
     private readonly card: ModelCard,
     private readonly threads: number,
     private readonly spawn: InferenceSpawn,
+    /** The adaptation settings loaded (one session each; see the worker's `load`). */
+    readonly variants: readonly Adaptation[] = [SOURCE],
   ) {
     this.worker = worker;
   }
 
-  static async start(model: Blob, card: ModelCard, backend: BackendChoice, threads: number, spawn: InferenceSpawn = spawnInferenceWorker): Promise<InferenceEngine> {
+  static async start(
+    model: Blob,
+    card: ModelCard,
+    backend: BackendChoice,
+    threads: number,
+    spawn: InferenceSpawn = spawnInferenceWorker,
+    variants: readonly Adaptation[] = [SOURCE],
+  ): Promise<InferenceEngine> {
     const worker = spawn();
     try {
-      const loaded = await worker.call(worker.api.load(model, card, backend, threads));
-      return new InferenceEngine(worker, loaded, model, card, threads, spawn);
+      const loaded = await worker.call(worker.api.load(model, card, backend, threads, [...variants]));
+      return new InferenceEngine(worker, loaded, model, card, threads, spawn, variants);
     } catch (e) {
       worker.terminate();
       throw e;
@@ -73,9 +83,19 @@ export class InferenceEngine {
    * Top-5 of each image (and, given `subset`, the argmax over those classes: ImageNet-R, -A); a lost WebGPU device
    * rejects with DeviceLost, a dead worker with WorkerCrashed.
    */
-  async predict(tensor: Float32Array, n: number, subset?: Int32Array): Promise<BatchPrediction> {
+  async predict(tensor: Float32Array, n: number, subset?: Int32Array, reset = false): Promise<BatchPrediction> {
     try {
-      return await this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5, subset));
+      return await this.worker.call(this.worker.api.predict(Comlink.transfer(tensor, [tensor.buffer]), n, 5, subset, reset));
+    } catch (e) {
+      if (isDeviceLoss(e) && !(e instanceof DeviceLost)) throw new DeviceLost(messageOf(e), { cause: e });
+      throw e;
+    }
+  }
+
+  /** The batch under every loaded setting (source and adapted side by side), decoded once. */
+  async predictVariants(tensor: Float32Array, n: number, subset: Int32Array | undefined, options: PredictOptions): Promise<VariantsPrediction> {
+    try {
+      return await this.worker.call(this.worker.api.predictVariants(Comlink.transfer(tensor, [tensor.buffer]), n, 5, subset, options));
     } catch (e) {
       if (isDeviceLoss(e) && !(e instanceof DeviceLost)) throw new DeviceLost(messageOf(e), { cause: e });
       throw e;
@@ -127,6 +147,6 @@ export class InferenceEngine {
   private async reload(backend: BackendChoice): Promise<void> {
     this.worker.terminate();
     this.worker = this.spawn();
-    this.loaded = await this.worker.call(this.worker.api.load(this.model, this.card, backend, this.threads));
+    this.loaded = await this.worker.call(this.worker.api.load(this.model, this.card, backend, this.threads, [...this.variants]));
   }
 }
