@@ -11,12 +11,21 @@ export function preprocessingId(card: Pick<ModelCard, 'mean' | 'std' | 'inputSiz
   return `v${PIPELINE_VERSION};m${n(card.mean)};s${n(card.std)};i${card.inputSize};r${card.resizeTo}${filter}`;
 }
 
-/** The evaluation a prediction belongs to: one model, one preprocessing, one output. */
+/** The evaluation a prediction belongs to: one model, one preprocessing, one output, one adaptation setting. */
 export interface EvaluationKey {
   readonly modelSha256: string;
   readonly preprocessing: string;
   readonly logitsOutput: string;
+  /**
+   * Test-time adaptation: the setting's canonical string (src/core/tta/adaptation.ts `adaptationId`: method, its
+   * parameters and B; adapted predictions depend on the batch composition). Absent or 'none' for the source model,
+   * whose keys are those of earlier versions.
+   */
+  readonly adaptation?: string;
 }
+
+/** `|a:<id>` for an adapted evaluation, nothing for the source model (keys made before adaptation stay valid). */
+const adaptationSuffix = (e: EvaluationKey): string => (e.adaptation && e.adaptation !== 'none' ? `|a:${e.adaptation}` : '');
 
 export const PREDICTION_PREFIX = 'p|';
 export const RUN_PREFIX = 'r|';
@@ -40,7 +49,7 @@ export const EVALUATION_ID_PREFIX = 'e|';
 export const EVALUATION_COUNTER_KEY = 'e#';
 
 export function evaluationIdKey(e: EvaluationKey): string {
-  return `${EVALUATION_ID_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}`;
+  return `${EVALUATION_ID_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}${adaptationSuffix(e)}`;
 }
 
 /** Prefix of every prediction of one evaluation. */
@@ -59,7 +68,7 @@ export function folderPrefix(id: number, dir: string): string {
 }
 
 export function runKey(e: EvaluationKey, datasets: readonly string[]): string {
-  return `${RUN_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|${datasets.join('+')}`;
+  return `${RUN_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|${datasets.join('+')}${adaptationSuffix(e)}`;
 }
 
 /** What is stored per image: enough to recompute every metric without the model. */

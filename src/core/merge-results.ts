@@ -23,6 +23,7 @@ import { corruptionsSection, deriveMetrics, metricsToPercent, type ResultDocumen
 import { SHIFT_KINDS, parseShiftCellId, shiftCellId } from './shift-datasets';
 
 import type { SsimAnalysis } from './ssim-plan';
+import { adaptationId, adaptationLabel, isAdapted } from './tta/adaptation';
 
 export class MergeError extends Error {}
 
@@ -116,6 +117,8 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   );
   // A subset's numbers (and RobustBench's normalisation) must never be mixed with another selection's.
   requireSame(docs, 'image selections', (d) => (d.subset ? JSON.stringify(d.subset) : 'all images'));
+  // Source and adapted predictions (or two adaptation settings, or two batch sizes) are different evaluations.
+  requireSame(docs, 'test-time adaptation', (d) => adaptationId(d.adaptation), (d) => (isAdapted(d.adaptation) ? `${adaptationLabel(d.adaptation, { batch: true })} [${adaptationId(d.adaptation)}]` : 'the source model (no adaptation)'));
   const notes = [`merged from ${docs.length} results: ${docs.map(label).join('; ')}`];
   const withOutcomes = docs.every((d) => d.outcomes);
   if (!withOutcomes && docs.some((d) => d.outcomes)) notes.push('per-image outcomes dropped: not every merged result has them');
@@ -186,6 +189,7 @@ export function mergeResults(docs: ResultDocument[]): ResultDocument {
   const ssim = mergeSsim(docs, notes);
   if (ssim) doc.ssim = ssim;
   if (first.subset) doc.subset = { ...first.subset };
+  if (isAdapted(first.adaptation)) doc.adaptation = { ...first.adaptation };
   if (first.subset?.kind === 'robustbench') doc.robustbench = { ...robustbenchMce(counts), missingIds: Math.min(...docs.map((d) => d.robustbench?.missingIds ?? 0)), subsetSize: 5000 };
   return doc;
 }

@@ -5,6 +5,7 @@ import { checkSsimAnalysis, type SsimAnalysis } from './ssim-plan';
 import { parseSubsetSpec, type SubsetSpec } from './subsets';
 import { robustbenchMce } from './robustbench';
 import { SHIFT_KINDS, isMaskedKind, isShiftKind, type ShiftCounts, type ShiftKind } from './shift-datasets';
+import { isAdapted, parseAdaptation, type Adaptation } from './tta/adaptation';
 import { OutcomesError, checkOutcomes, decodeOutcomes, encodeOutcomes, outcomesFromPredictions, outcomesProblems, type ImageOutcomes } from './outcomes';
 
 export const RESULT_SCHEMA = 'shiftlens.result/v1';
@@ -87,6 +88,11 @@ export interface ResultDocument {
    * (AlexNet on all 50,000 images); always recomputed from the counts.
    */
   robustbench?: RobustbenchSection;
+  /**
+   * Test-time adaptation the predictions were made with (src/core/tta/adaptation.ts: method and parameters, B, the
+   * shuffle seed if any). Absent: the source model (as in every file written before adaptation existed).
+   */
+  adaptation?: Adaptation;
 }
 
 export interface RobustbenchSection {
@@ -367,6 +373,9 @@ export function validateResult(raw: unknown): ResultDocument {
   if (notes.length) doc.notes = notes;
   if (outcomes) doc.outcomes = outcomes;
   if (ssim) doc.ssim = ssim;
+  const adaptation = parseAdaptation(raw.adaptation, problems);
+  if (problems.length) throw new ResultValidationError(problems);
+  if (adaptation && isAdapted(adaptation)) doc.adaptation = adaptation;
   const subset = raw.subset === undefined ? null : parseSubsetSpec(raw.subset);
   if (subset && subset.kind !== 'all') doc.subset = subset;
   if (subset?.kind === 'robustbench') {
@@ -509,8 +518,16 @@ export function buildResult(agg: import('./aggregate').Aggregate, meta: ResultMe
  * shift image adds its dataset kind (`shift`) and, for ImageNet-R and -A, the argmax over their 200 classes
  * (`top1_masked`, what their error counts).
  */
-export function predictionLine(p: Pick<ImagePrediction, 'path' | 'label' | 'top' | 'topLogits' | 'unreadable' | 'shift' | 'maskedTop1'>): string {
+export function predictionLine(
+  p: Pick<ImagePrediction, 'path' | 'label' | 'top' | 'topLogits' | 'unreadable' | 'shift' | 'maskedTop1'> & {
+    /** The run's adaptation setting (adaptationId), when it is not the source model. */
+    adaptation?: string;
+    /** A side-by-side run: the adapted setting's top-5 and logits beside the source's. */
+    adapted?: { adaptation: string; top: readonly number[]; topLogits: readonly number[] };
+  },
+): string {
   const shift = p.shift ? { shift: p.shift } : {};
+  const logits = (xs: readonly number[]) => xs.map((v) => Math.round(v * 1e5) / 1e5);
   return JSON.stringify(
     p.unreadable !== undefined
       ? { path: p.path, label: p.label, ...shift, unreadable: p.unreadable }
@@ -518,9 +535,11 @@ export function predictionLine(p: Pick<ImagePrediction, 'path' | 'label' | 'top'
           path: p.path,
           label: p.label,
           top5: p.top,
-          logits_top5: p.topLogits.map((v) => Math.round(v * 1e5) / 1e5),
+          logits_top5: logits(p.topLogits),
           ...shift,
           ...(p.maskedTop1 !== undefined ? { top1_masked: p.maskedTop1 } : {}),
+          ...(p.adaptation ? { adaptation: p.adaptation } : {}),
+          ...(p.adapted ? { adapted_adaptation: p.adapted.adaptation, adapted_top5: [...p.adapted.top], adapted_logits_top5: logits(p.adapted.topLogits) } : {}),
         },
   );
 }

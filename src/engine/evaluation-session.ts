@@ -38,7 +38,8 @@ import { RunCancelled } from './errors';
 import { startTuned } from './auto-tune';
 import { yieldIfBusy } from './main-thread';
 import { forgetInputs, saveInputs } from './saved-inputs';
-import type { BackendChoice, BatchPrediction } from '../../workers/protocol/inference';
+import type { BackendChoice, VariantTop } from '../../workers/protocol/inference';
+import { AdaptationError, SOURCE, adaptationId, adaptationLabel, cellBatches, cellOrder, checkAdaptation, isAdapted, isSelfLearning, runVariants, type Adaptation } from '../core/tta/adaptation';
 import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
 
 export const APP_VERSION = '0.1.0';
@@ -62,6 +63,14 @@ export interface RunInputs {
   readonly subset: SubsetSpec;
   /** Shift datasets (ImageNet-R, -A, -V2, -Sketch, …), evaluated with the clean protocol; none when absent. */
   readonly shifts?: readonly ShiftInput[];
+  /** Test-time adaptation (src/core/tta/adaptation.ts); absent: the source model. */
+  readonly adaptation?: Adaptation;
+  /**
+   * Evaluate the source model and the adapted one side by side, on the same decoded batches (with adaptation
+   * 'none', BN adaptation with `compareBn`).
+   */
+  readonly compare?: boolean;
+  readonly compareBn?: { prior: number; batch: number };
 }
 
 export interface RunProgress {
@@ -92,6 +101,11 @@ export interface SessionState {
   readonly sanity: readonly SanityWarning[];
   /** A cancelled run kept as partial (it still needs saving to the runs library by the caller). */
   readonly partial: ResultDocument | null;
+  /**
+   * Every setting's result of a run that compared source and adapted side by side, in order (`results[0]` is
+   * `result`); just `[result]` otherwise, empty before a result.
+   */
+  readonly results: readonly ResultDocument[];
 }
 
 const INITIAL: SessionState = {
@@ -106,12 +120,13 @@ const INITIAL: SessionState = {
   result: null,
   sanity: [],
   partial: null,
+  results: [],
 };
 
 export class PlanError extends Error {}
 
 /** What the pipeline needs of the inference engine (InferenceEngine; Node tests give a fake). */
-export type PipelineEngine = Pick<InferenceEngine, 'loaded' | 'notes' | 'predict' | 'restart' | 'dispose'>;
+export type PipelineEngine = Pick<InferenceEngine, 'loaded' | 'notes' | 'predict' | 'restart' | 'dispose'> & Partial<Pick<InferenceEngine, 'predictVariants'>>;
 /** What the pipeline needs of the decode pool (DecoderPool; Node tests give a fake). */
 export type PipelinePool = Pick<DecoderPool, 'size' | 'decode' | 'stop'>;
 
@@ -120,7 +135,16 @@ export type PipelinePool = Pick<DecoderPool, 'size' | 'decode' | 'stop'>;
  * the browser's: workers, IndexedDB, the Web Locks API.
  */
 export interface SessionDeps {
-  startEngine(model: Blob, sha256: string, card: ModelCard, backend: BackendChoice, fixed: { threads?: number; batch?: number }, onStatus: (m: string) => void): Promise<{ engine: PipelineEngine; tuning: { batch: number } }>;
+  /** `variants`: the adaptation settings to load side by side (default: the source model alone). */
+  startEngine(
+    model: Blob,
+    sha256: string,
+    card: ModelCard,
+    backend: BackendChoice,
+    fixed: { threads?: number; batch?: number },
+    onStatus: (m: string) => void,
+    variants?: readonly Adaptation[],
+  ): Promise<{ engine: PipelineEngine; tuning: { batch: number } }>;
   decoderPool(size: number): PipelinePool;
   evaluationId(e: EvaluationKey): Promise<number>;
   readPrefix(prefix: string): Promise<Map<string, CachedPrediction>>;
@@ -136,7 +160,8 @@ export interface SessionDeps {
 }
 
 export const browserDeps: SessionDeps = {
-  startEngine: (model, sha, card, backend, fixed, onStatus) => startTuned<InferenceEngine>(model, sha, card, backend, fixed, onStatus),
+  startEngine: (model, sha, card, backend, fixed, onStatus, variants = [SOURCE]) =>
+    startTuned<InferenceEngine>(model, sha, card, backend, fixed, onStatus, { start: (m, c, b, t) => InferenceEngine.start(m, c, b, t, undefined, variants) }),
   decoderPool: (size) => new DecoderPool(size),
   evaluationId,
   readPrefix,
@@ -164,7 +189,14 @@ export class CompletedRun {
     readonly model: { bytes: ArrayBuffer; card: ModelCard; logitsOutput: string; backend: BackendChoice },
     readonly labels: LabelSet,
     private readonly read: (prefix: string) => Promise<Map<string, CachedPrediction>> = readPrefix,
+    /** Every setting of the run (the first is this run's own index and evaluation): source and adapted side by side. */
+    readonly settings: readonly { adaptation: Adaptation; evaluationId: number; index: ImageIndex }[] = [{ adaptation: SOURCE, evaluationId, index }],
   ) {}
+
+  /** The first setting's adaptation ('none' for the source model). */
+  get adaptation(): Adaptation {
+    return this.settings[0]?.adaptation ?? SOURCE;
+  }
 
   private locate(path: string): { cell: number; classFolder: string; fileName: string } | null {
     const cells = this.index.cells;
@@ -215,14 +247,18 @@ export class CompletedRun {
 
   /**
    * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`), cell by cell as Blob parts:
-   * the full set is over 500 MB of text, beyond one JavaScript string.
+   * the full set is over 500 MB of text, beyond one JavaScript string. An adapted run's lines name the setting
+   * (`adaptation`); a side-by-side run's lines carry the adapted setting's `adapted_top5` and `adapted_logits_top5` too.
    */
   async predictionsJsonl(onProgress?: (done: number, total: number) => void): Promise<Blob> {
     const parts: BlobPart[] = [];
     const ix = this.index;
+    const other = this.settings.length > 1 ? this.settings[1] : null;
+    const own = isAdapted(this.adaptation) ? { adaptation: adaptationId(this.adaptation) } : {};
     for (let k = 0; k < ix.cells.length; k++) {
       const cell = ix.cells[k];
       const cached = await this.cellCache(k);
+      const otherCached = other ? await this.read(folderPrefix(other.evaluationId, cell.spec.dir)) : null;
       let lines: string[] = [];
       for (let i = cell.start; i < cell.start + cell.count; i++) {
         const state = ix.stateOf(i);
@@ -230,11 +266,13 @@ export class CompletedRun {
         const c = cached.get(ix.relative(i));
         const path = ix.path(i, cell);
         const label = ix.label(i);
+        const o = otherCached?.get(ix.relative(i));
+        const adapted = other && o && o.u === undefined ? { adaptation: adaptationId(other.adaptation), top: o.t, topLogits: o.l } : undefined;
         lines.push(
           predictionLine(
             state === STATE_UNREADABLE
               ? { path, label, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
-              : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [], ...shiftFields(cell.spec, c) },
+              : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [], ...shiftFields(cell.spec, c), ...own, ...(adapted ? { adapted } : {}) },
           ),
         );
         if (lines.length === 4096) {
@@ -301,7 +339,7 @@ export class EvaluationSession {
   private state: SessionState = INITIAL;
   private readonly listeners = new Set<(s: SessionState) => void>();
   private controller: AbortController | null = null;
-  private writer: CacheWriter | null = null;
+  private writers: CacheWriter[] = [];
   /** The run shown (finished or cancelled), for the inspector, SSIM and the per-image export. */
   completed: CompletedRun | null = null;
 
@@ -348,7 +386,7 @@ export class EvaluationSession {
 
   /** After the user freed storage: try the pending writes again. */
   continueAfterStorage(): void {
-    this.writer?.retry();
+    for (const w of this.writers) w.retry();
   }
 
   /** Replaces the result shown (e.g. with SSIM added). */
@@ -373,17 +411,36 @@ export class EvaluationSession {
       if (bytes.byteLength < 16) throw new Error(`${inputs.modelName} is not an ONNX model (${bytes.byteLength} bytes)`);
       const sha256 = inputs.sha256 ?? (await sha256Hex(bytes));
       const card = inputs.card;
-      const tuned = await this.deps.startEngine(inputs.model, sha256, card, inputs.backend, { threads: inputs.threads ?? undefined, batch: inputs.batchSize ?? undefined }, (m) =>
-        this.set({ tuningInfo: m }),
+      // The settings evaluated: the chosen one, or source and adapted side by side. An adapted setting fixes the
+      // batch size (its predictions depend on it): no warm-up picks it.
+      const settings = runVariants(checkAdaptation(inputs.adaptation ?? SOURCE), !!inputs.compare, inputs.compareBn);
+      const adaptedSetting = settings.find(isAdapted);
+      const tuned = await this.deps.startEngine(
+        inputs.model,
+        sha256,
+        card,
+        inputs.backend,
+        { threads: inputs.threads ?? undefined, batch: adaptedSetting?.batch ?? inputs.batchSize ?? undefined },
+        (m) => this.set({ tuningInfo: m }),
+        settings,
       );
       engine = tuned.engine;
       const batchSize = tuned.tuning.batch;
+      if (adaptedSetting && engine.loaded.io.fixedBatch) {
+        throw new AdaptationError(`this model fixes its batch size to ${engine.loaded.io.fixedBatch}: test-time adaptation needs a dynamic batch dimension (re-export it with tools/export-onnx)`);
+      }
       this.set({
-        tuningInfo: `batch ${batchSize}${inputs.batchSize ? '' : ' (auto)'}${engine.loaded.backend === 'wasm' ? `, ${engine.loaded.threads} thread(s)${inputs.threads ? '' : ' (auto)'}` : ''}`,
+        tuningInfo: `batch ${batchSize}${adaptedSetting ? ` (B of ${adaptationLabel(adaptedSetting)})` : inputs.batchSize ? '' : ' (auto)'}${engine.loaded.backend === 'wasm' ? `, ${engine.loaded.threads} thread(s)${inputs.threads ? '' : ' (auto)'}` : ''}`,
         engineInfo: describeEngine(engine, inputs.backend),
       });
       const io = engine.loaded.io;
-      const evaluation: EvaluationKey = { modelSha256: sha256, preprocessing: preprocessingId(card), logitsOutput: io.logitsOutput };
+      const evaluations: EvaluationKey[] = settings.map((a) => ({
+        modelSha256: sha256,
+        preprocessing: preprocessingId(card),
+        logitsOutput: io.logitsOutput,
+        ...(isAdapted(a) ? { adaptation: adaptationId(a) } : {}),
+      }));
+      const evaluation = evaluations[0];
       const datasets = [inputs.corrupted?.name, inputs.clean?.name, ...(inputs.shifts ?? []).map((x) => `${x.kind}:${x.source.name}`)].filter((x): x is string => !!x);
       // One tab at a time per evaluation of folders of these names, taken before any listing: a second tab would
       // infer the same images twice.
@@ -425,9 +482,12 @@ export class EvaluationSession {
       if (inputs.subset.kind !== 'all') warnings.push(`evaluating a subset: ${describeSubset(inputs.subset)}`);
       this.set({ warnings });
 
-      const index = new ImageIndex(indexOfClass(labels));
+      const classIndex = indexOfClass(labels);
+      const index = new ImageIndex(classIndex);
       const labelsSha256 = await sha256Hex(new TextEncoder().encode(labels.wnids.join('\n')));
-      const evalId = await this.deps.evaluationId(evaluation);
+      const evalIds: number[] = [];
+      for (const e of evaluations) evalIds.push(await this.deps.evaluationId(e));
+      const evalId = evalIds[0];
       void this.deps.requestPersistence();
       const saved = {
         model: { name: inputs.modelName, blob: inputs.model, sha256 },
@@ -440,6 +500,8 @@ export class EvaluationSession {
         backend: inputs.backend,
         batchSize: inputs.batchSize ?? 0,
         runKey: key,
+        ...(inputs.adaptation && isAdapted(inputs.adaptation) ? { adaptation: inputs.adaptation } : {}),
+        ...(inputs.compare ? { compare: true } : {}),
       };
       // Resuming is a convenience: a full disk must not stop the run, and a handle IndexedDB cannot keep (not a
       // real one) only costs the one-click resume: the folders are then picked again.
@@ -448,19 +510,45 @@ export class EvaluationSession {
         .catch(() => this.deps.saveInputs({ ...saved, datasetHandle: undefined, cleanHandle: undefined }))
         .catch(() => {});
       const now = new Date().toISOString();
-      const previous = await this.deps.getRun(key);
-      const record: RunRecord = previous
-        ? { ...previous, finished: false, evaluationId: evalId }
-        : { key, evaluation, modelName: card.name, modelSha256: sha256, datasets, total: 0, inferredStored: 0, startedAt: now, updatedAt: now, finished: false, evaluationId: evalId };
-      const completed = new CompletedRun(index, [], evalId, { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend }, labels, this.deps.readPrefix);
+      const keyed = datasets.map((d, j) => `${d}#${[...digests, ...shiftDigests][j]}`);
+      const variants: VariantRun[] = [];
+      for (const [vi, adaptation] of settings.entries()) {
+        const k = vi === 0 ? key : runKey(evaluations[vi], keyed);
+        const previous = await this.deps.getRun(k);
+        const record: RunRecord = previous
+          ? { ...previous, finished: false, evaluationId: evalIds[vi] }
+          : { key: k, evaluation: evaluations[vi], modelName: card.name, modelSha256: sha256, datasets, total: 0, inferredStored: 0, startedAt: now, updatedAt: now, finished: false, evaluationId: evalIds[vi] };
+        variants.push({ adaptation, evalId: evalIds[vi], index: vi === 0 ? index : new ImageIndex(classIndex), record, counters: { inferred: 0, fromCache: 0 } });
+      }
+      const completed = new CompletedRun(
+        index,
+        [],
+        evalId,
+        { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend },
+        labels,
+        this.deps.readPrefix,
+        variants.map((v) => ({ adaptation: v.adaptation, evaluationId: v.evalId, index: v.index })),
+      );
       const cellSources: DatasetSource[] = (completed as unknown as { cellSources: DatasetSource[] }).cellSources;
 
-      const makeResult = async (c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean }): Promise<ResultDocument> => {
+      const makeResult = async (
+        variant: VariantRun,
+        c: { inferred: number; fromCache: number; inferredAllSessions?: number; timing?: RunTiming; partial?: boolean },
+      ): Promise<ResultDocument> => {
+        const index = variant.index;
         const counts = index.counts();
         const cleanMatched = await drainYielding(index.cleanMatchedSteps(), yieldIfBusy);
         const unreadable = index.unreadableList();
         const notes = [...(engine?.notes ?? []), ...(inputs.datasetNotes ?? [])];
         if (c.partial) notes.push(`cancelled: ${(c.inferred + c.fromCache + unreadable.length).toLocaleString()} images evaluated`);
+        if (isAdapted(variant.adaptation)) {
+          notes.push(
+            `test-time adaptation: ${adaptationLabel(variant.adaptation, { batch: true })}; each corruption × severity cell (and the clean folder, each shift dataset) ` +
+              `is its own target domain, ${isSelfLearning(variant.adaptation) ? 'state reset at its start, ' : ''}images in ${variant.adaptation.shuffleSeed !== undefined ? `an order shuffled with seed ${variant.adaptation.shuffleSeed}` : 'path order'}, ` +
+              `consecutive batches of ${variant.adaptation.batch} (the last one smaller; unreadable images left out)`,
+          );
+        }
+        if (settings.length > 1) notes.push(`evaluated side by side: ${settings.map((a) => adaptationLabel(a)).join(' vs ')} (the same decoded batches)`);
         if (inputs.subset.kind !== 'all') notes.push(`subset: ${describeSubset(inputs.subset)}`);
         const doc = buildResult(
           { corruptions: counts.corruptions, clean: counts.clean, cleanMatched, unreadable, shifts: counts.shifts },
@@ -496,6 +584,7 @@ export class EvaluationSession {
           doc.notes = [...(doc.notes ?? []), `per-image outcomes left out (no uncertainty intervals or merging for this result): ${e.message}`];
         }
         if (inputs.subset.kind !== 'all') doc.subset = { ...inputs.subset };
+        if (isAdapted(variant.adaptation)) doc.adaptation = { ...variant.adaptation };
         if (inputs.subset.kind === 'robustbench') {
           const rb = robustbenchMce(counts.corruptions);
           const seen = new Set<string>();
@@ -507,38 +596,41 @@ export class EvaluationSession {
         return doc;
       };
 
-      const counters = { inferred: 0, fromCache: 0 };
-      finishPartial = async () => (counters.inferred + counters.fromCache > 0 ? makeResult({ ...counters, partial: true }) : null);
+      const counters = variants[0].counters;
+      finishPartial = async () => (counters.inferred + counters.fromCache > 0 ? makeResult(variants[0], { ...counters, partial: true }) : null);
       this.set({ status: 'running' });
       const evaluated = await this.pipeline({
           engine: engine!,
           cells,
           listed,
-          index,
+          variants,
           cellSources,
           ignored,
-          evalId,
           prep: preprocessingOf(card),
-          record,
           batchSize,
           signal: controller.signal,
-          counters,
           subset: inputs.subset,
           estimatedCells: cells.length,
         });
       this.completed = completed;
-      let result = await makeResult({
-        inferred: counters.inferred,
-        fromCache: counters.fromCache,
-        inferredAllSessions: evaluated.record.inferredStored,
-        timing: {
-          seconds: evaluated.seconds,
-          breakdown: evaluated.breakdown,
-          inferredPerSec: counters.inferred / Math.max(evaluated.seconds, 1e-9),
-          batchSize,
-          threads: engine.loaded.backend === 'wasm' ? engine.loaded.threads : null,
-        },
-      });
+      const results: ResultDocument[] = [];
+      for (const [vi, v] of variants.entries()) {
+        results.push(
+          await makeResult(v, {
+            inferred: v.counters.inferred,
+            fromCache: v.counters.fromCache,
+            inferredAllSessions: evaluated.records[vi].inferredStored,
+            timing: {
+              seconds: evaluated.seconds,
+              breakdown: evaluated.breakdown,
+              inferredPerSec: v.counters.inferred / Math.max(evaluated.seconds, 1e-9),
+              batchSize,
+              threads: engine.loaded.backend === 'wasm' ? engine.loaded.threads : null,
+            },
+          }),
+        );
+      }
+      let result = results[0];
       const cleanTops: number[] = [];
       const allTops: number[] = [];
       for (const cell of index.cells) {
@@ -563,6 +655,7 @@ export class EvaluationSession {
       this.set({
         status: 'done',
         result,
+        results: [result, ...results.slice(1)],
         sanity,
         engineInfo: describeEngine(engine, inputs.backend),
         ignored: { count: ignored.count, examples: ignored.examples },
@@ -577,7 +670,7 @@ export class EvaluationSession {
       release?.();
       engine?.dispose();
       this.controller = null;
-      this.writer = null;
+      this.writers = [];
     }
   }
 
@@ -595,14 +688,22 @@ export class EvaluationSession {
     }
   }
 
-  private async pipeline(o: PipelineOptions): Promise<{ record: RunRecord; seconds: number; breakdown: RunTiming['breakdown'] & object }> {
-    const { engine, index, cells } = o;
-    const writer = (this.writer = new CacheWriter(
-      o.record,
-      (m) => this.set({ paused: m, status: 'paused' }),
-      () => this.set({ paused: '', status: 'running' }),
-      this.deps.store,
+  private async pipeline(o: PipelineOptions): Promise<{ records: RunRecord[]; seconds: number; breakdown: RunTiming['breakdown'] & object }> {
+    const { engine, cells, variants } = o;
+    const index = variants[0].index;
+    const writers = (this.writers = variants.map(
+      (v) =>
+        new CacheWriter(
+          v.record,
+          (m) => this.set({ paused: m, status: 'paused' }),
+          () => this.set({ paused: '', status: 'running' }),
+          this.deps.store,
+        ),
     ));
+    const adapted = variants.map((v) => isAdapted(v.adaptation));
+    const anyAdapted = adapted.some(Boolean);
+    const stateful = variants.some((v) => isSelfLearning(v.adaptation));
+    const shuffleSeed = variants.map((v) => v.adaptation).find(isAdapted)?.shuffleSeed;
     const fixedBatch = engine.loaded.io.fixedBatch;
     const batchSize = fixedBatch ?? o.batchSize;
     const pool = this.deps.decoderPool(Math.max(1, this.deps.cores() - engine.loaded.threads));
@@ -612,42 +713,52 @@ export class EvaluationSession {
     let phase = 'listing';
     let lastReport = 0;
     let firstInference = true;
+    /** Images every setting has a prediction (or an unreadable mark) for. */
+    const doneOf = (v: VariantRun) => v.counters.inferred + v.counters.fromCache + v.index.unreadable.size;
     const report = (force = false) => {
       const now = performance.now();
       if (!force && now - lastReport < 250) return;
       lastReport = now;
-      const rate = o.counters.inferred / Math.max((now - t0) / 1000, 1e-6);
+      const inferred = Math.min(...variants.map((v) => v.counters.inferred));
+      const rate = inferred / Math.max((now - t0) / 1000, 1e-6);
       const known = index.size;
       const estimated = listedCells < cells.length;
       const total = estimated && listedCells ? Math.round((known / listedCells) * cells.length) : known;
-      const done = o.counters.inferred + o.counters.fromCache + index.unreadable.size;
-      writer.setTotal(Math.max(total, done));
+      const done = Math.min(...variants.map(doneOf));
+      for (const w of writers) w.setTotal(Math.max(total, done));
       this.set({
-        progress: { done, total: Math.max(total, done), estimated, fromCache: o.counters.fromCache, imagesPerSec: rate, etaSec: rate > 0 ? (total - done) / rate : null, phase },
+        progress: { done, total: Math.max(total, done), estimated, fromCache: Math.min(...variants.map((v) => v.counters.fromCache)), imagesPerSec: rate, etaSec: rate > 0 ? (total - done) / rate : null, phase },
       });
     };
 
-    /** Lists cell k, folds in its cached predictions (see the reuse rule above) and returns the images still to do. */
     /**
-     * A cell's listing and cached predictions, fetched up to LOOKAHEAD cells ahead: a resumed run whose first cells
-     * are all cached reads them back to back instead of one after the other.
+     * A cell's listing and cached predictions (one read per setting), fetched up to LOOKAHEAD cells ahead: a resumed
+     * run whose first cells are all cached reads them back to back instead of one after the other.
      */
     const LOOKAHEAD = 3;
-    const fetched = new Map<number, Promise<[ClassListing[], Map<string, CachedPrediction>]>>();
+    const fetched = new Map<number, Promise<[ClassListing[], Map<string, CachedPrediction>[]]>>();
     const fetchCell = (k: number) => {
       if (k >= cells.length || fetched.has(k)) return;
       const { spec, source } = cells[k];
       const known = o.listed.get(k);
       o.listed.delete(k);
-      const p = Promise.all([known ? Promise.resolve(known) : source.listCell(spec, o.ignored), this.deps.readPrefix(folderPrefix(o.evalId, spec.dir))]);
+      const p = Promise.all([
+        known ? Promise.resolve(known) : source.listCell(spec, o.ignored),
+        Promise.all(variants.map((v) => this.deps.readPrefix(folderPrefix(v.evalId, spec.dir)))),
+      ]);
       p.catch(() => {}); // awaited (and rethrown) by prepare; a cancelled run must not leave an unhandled rejection
       fetched.set(k, p);
     };
-    const prepare = async (k: number): Promise<{ cell: number; todo: number[] }> => {
+    /**
+     * Lists cell k, folds in its cached predictions (see the reuse rule above) and returns the images still to do,
+     * in the order they are batched, with what each setting needs. An adapted setting reuses a cell only whole: its
+     * predictions depend on the batches, so one image to redo means the whole cell again.
+     */
+    const prepare = async (k: number): Promise<PreparedCell> => {
       const { spec, source } = cells[k];
       for (let d = 0; d <= LOOKAHEAD; d++) fetchCell(k + d);
       phase = `listing ${spec.dir}`;
-      const [listing, cached] = await fetched.get(k)!;
+      const [listing, cachedPerVariant] = await fetched.get(k)!;
       fetched.delete(k);
       const classes: { folder: string; files: string[] }[] = [];
       for (const c of listing) {
@@ -660,71 +771,90 @@ export class EvaluationSession {
         if (files.length) classes.push({ folder: c.folder, files });
       }
       const cellIdx = index.addCell(spec, classes);
+      for (const v of variants.slice(1)) v.index.addCell(spec, classes);
       o.cellSources.push(source);
       listedCells++;
       const cell = index.cells[cellIdx];
       phase = `reading the cache for ${spec.dir}`;
-      const candidates: number[] = [];
-      const values: CachedPrediction[] = [];
-      for (let i = cell.start; i < cell.start + cell.count; i++) {
-        const c = cached.size ? cached.get(index.relative(i)) : undefined;
-        if (c && c.y === index.label(i) && reusableFor(spec, c)) {
-          candidates.push(i);
-          values.push(c);
+      // A file's size and date, read once per cell however many settings check it.
+      const metaOf = new Map<number, Promise<{ s: number; m: number } | null>>();
+      const fileMeta = (i: number) => {
+        let p = metaOf.get(i);
+        if (!p) {
+          p = source.file(spec, index.classFolder(i), index.fileName(i)).then(
+            (f) => ({ s: f.size, m: f.lastModified }),
+            () => null,
+          );
+          metaOf.set(i, p);
         }
-        if ((i & 1023) === 0) await yieldIfBusy();
-      }
-      cached.clear();
-      const fresh = new Uint8Array(candidates.length).fill(1);
-      const check = async (j: number) => {
-        const i = candidates[j];
-        try {
-          const f = await source.file(spec, index.classFolder(i), index.fileName(i));
-          fresh[j] = f.size === values[j].s && f.lastModified === values[j].m ? 1 : 0;
-        } catch {
-          fresh[j] = 0;
-        }
+        return p;
       };
-      if (candidates.length) {
-        const spots = Math.min(SPOT_CHECKS, candidates.length);
-        const picks = Array.from({ length: spots }, (_, s) => Math.floor((s * candidates.length) / spots));
-        await Promise.all(picks.map(check));
-        if (picks.some((j) => !fresh[j])) {
-          phase = `checking changed files in ${spec.dir}`;
-          for (let j = 0; j < candidates.length; j += 64) await Promise.all(Array.from({ length: Math.min(64, candidates.length - j) }, (_, d) => check(j + d)));
+      const need: Uint8Array[] = [];
+      for (const [vi, v] of variants.entries()) {
+        const cached = cachedPerVariant[vi];
+        const candidates: number[] = [];
+        const values: CachedPrediction[] = [];
+        for (let i = cell.start; i < cell.start + cell.count; i++) {
+          const c = cached.size ? cached.get(index.relative(i)) : undefined;
+          if (c && c.y === index.label(i) && reusableFor(spec, c)) {
+            candidates.push(i);
+            values.push(c);
+          }
+          if ((i & 1023) === 0) await yieldIfBusy();
         }
-      }
-      const reused = new Uint8Array(cell.count);
-      for (let j = 0; j < candidates.length; j++) {
-        if (!fresh[j]) continue;
-        const i = candidates[j];
-        const v = values[j];
-        if (v.u !== undefined) index.setUnreadable(i, v.u);
-        else {
-          recordOutcome(index, i, spec, v.t, (v as ShiftCachedPrediction).r);
-          o.counters.fromCache++;
+        cached.clear();
+        const fresh = new Uint8Array(candidates.length).fill(1);
+        const check = async (j: number) => {
+          const m = await fileMeta(candidates[j]);
+          fresh[j] = m && m.s === values[j].s && m.m === values[j].m ? 1 : 0;
+        };
+        if (candidates.length && (!adapted[vi] || candidates.length === cell.count)) {
+          const spots = Math.min(SPOT_CHECKS, candidates.length);
+          const picks = Array.from({ length: spots }, (_, s) => Math.floor((s * candidates.length) / spots));
+          await Promise.all(picks.map(check));
+          if (picks.some((j) => !fresh[j])) {
+            phase = `checking changed files in ${spec.dir}`;
+            for (let j = 0; j < candidates.length; j += 64) await Promise.all(Array.from({ length: Math.min(64, candidates.length - j) }, (_, d) => check(j + d)));
+          }
         }
-        reused[i - cell.start] = 1;
+        const whole = candidates.length === cell.count && fresh.every((f) => f === 1);
+        const needs = new Uint8Array(cell.count).fill(1);
+        if (!adapted[vi] || whole) {
+          for (let j = 0; j < candidates.length; j++) {
+            if (!fresh[j]) continue;
+            const i = candidates[j];
+            const val = values[j];
+            if (val.u !== undefined) v.index.setUnreadable(i, val.u);
+            else {
+              recordOutcome(v.index, i, spec, val.t, (val as ShiftCachedPrediction).r);
+              v.counters.fromCache++;
+            }
+            needs[i - cell.start] = 0;
+          }
+        }
+        need.push(needs);
       }
-      const todo: number[] = [];
-      for (let d = 0; d < cell.count; d++) if (!reused[d]) todo.push(cell.start + d);
+      const anyAdaptedNeeds = need.some((n, vi) => adapted[vi] && n.some((x) => x === 1));
+      const rel = Array.from({ length: cell.count }, (_, d) => index.relative(cell.start + d));
+      const order = anyAdaptedNeeds ? cellOrder(rel, shuffleSeed) : rel.map((_, d) => d);
+      const todo = order.filter((d) => anyAdaptedNeeds || need.some((n) => n[d] === 1)).map((d) => cell.start + d);
       report();
-      return { cell: cellIdx, todo };
+      return { cell: cellIdx, todo, need, run: need.map((n, vi) => (adapted[vi] ? n.some((x) => x === 1) : null)) };
     };
 
-    // Batches across cells, the next cell listed while the current one is inferred.
-    async function* batches(): AsyncGenerator<{ cell: number; images: number[] }> {
-      let next: Promise<{ cell: number; todo: number[] }> | null = cells.length ? prepare(0) : null;
+    // Batches never straddle cells (each cell is its own target domain); the next cell is listed while this one is inferred.
+    async function* batches(): AsyncGenerator<Batch> {
+      let next: Promise<PreparedCell> | null = cells.length ? prepare(0) : null;
       for (let k = 0; k < cells.length; k++) {
         const cur = await next!;
         next = k + 1 < cells.length ? prepare(k + 1) : null;
         // An unhandled rejection of the look-ahead must not escape if this loop stops first.
         next?.catch(() => {});
-        for (let j = 0; j < cur.todo.length; j += batchSize) yield { cell: cur.cell, images: cur.todo.slice(j, j + batchSize) };
+        for (const [j, images] of cellBatches(cur.todo, batchSize).entries()) yield { cell: cur.cell, images, first: j === 0, prepared: cur };
       }
     }
 
-    const openBatch = async (b: { cell: number; images: number[] }) => {
+    const openBatch = async (b: Batch) => {
       const { spec } = index.cells[b.cell];
       const source = o.cellSources[b.cell];
       const opened = await Promise.all(
@@ -739,7 +869,7 @@ export class EvaluationSession {
       return opened;
     };
     let slot = 0;
-    const decode = async (b: { cell: number; images: number[] }) => {
+    const decode = async (b: Batch) => {
       const opened = await openBatch(b);
       const kind = index.cells[b.cell].spec.corruption === null ? 'clean' : 'corrupted';
       const jobs: DecodeJob[] = opened.map((x) => ({ file: x.file ?? new Blob([]), kind }));
@@ -748,6 +878,27 @@ export class EvaluationSession {
       const meta = opened.map((x) => (x.file ? { s: x.file.size, m: x.file.lastModified } : null));
       const failures = decoded.failures.map((f, i) => opened[i].error ?? f);
       return { batch: b, decoded: { ...decoded, failures } as DecodedBatch, meta };
+    };
+
+    /** The top-5 of the batch's readable images under each setting (null: not run), one inference call. */
+    const infer = async (item: Awaited<ReturnType<typeof decode>>): Promise<{ tops: (VariantTop | null)[]; k: number; rows: number[] }> => {
+      const b = item.batch;
+      const cell = index.cells[b.cell];
+      const subset = index.subsetFor(cell.spec);
+      // Unreadable images are left out of an adapted batch: their zero rows must not enter its statistics. (The
+      // source model sees them, as before adaptation existed: its predictions of the other rows do not depend on them.)
+      const rows = anyAdapted ? item.decoded.failures.flatMap((f, j) => (f === null ? [j] : [])) : b.images.map((_, j) => j);
+      if (!rows.length) return { tops: variants.map(() => null), k: 5, rows };
+      const n = rows.length;
+      const tensor = rows.length === b.images.length ? item.decoded.tensor : compact(item.decoded.tensor, b.images.length, rows);
+      if (variants.length === 1) {
+        const pred = await engine.predict(padded(tensor, n, fixedBatch), fixedBatch ?? n, subset, b.first);
+        return { tops: [pred], k: pred.k, rows };
+      }
+      const run = variants.map((_, vi) => b.prepared.run[vi] ?? b.images.some((i) => b.prepared.need[vi][i - cell.start] === 1));
+      if (!engine.predictVariants) throw new Error('this inference engine cannot run settings side by side');
+      const pred = await engine.predictVariants(padded(tensor, n, fixedBatch), fixedBatch ?? n, subset, { reset: b.first, run });
+      return { tops: [...pred.variants], k: pred.k, rows };
     };
 
     const prefetch = pool.size + 1;
@@ -771,63 +922,75 @@ export class EvaluationSession {
       while (inFlight.length) {
         if (o.signal.aborted) throw new RunCancelled();
         let w0 = performance.now();
-        await writer.gate();
+        for (const w of writers) await w.gate();
         stalls.storage += performance.now() - w0;
         w0 = performance.now();
         let item = await inFlight.shift()!;
         stalls.decode += performance.now() - w0;
         const refilling = refill();
         phase = 'inferring';
-        const n = item.batch.images.length;
         const i0 = performance.now();
-        let pred: BatchPrediction;
+        let pred: Awaited<ReturnType<typeof infer>>;
         try {
-          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n, index.subsetFor(index.cells[item.batch.cell].spec));
+          pred = await infer(item);
         } catch (e) {
           if (!shouldRestart(e)) throw e;
+          // Self-learning state lives in the worker: a restart in the middle of a cell would continue from the source
+          // parameters, which is not the protocol.
+          if (stateful && !item.batch.first) throw new Error(`the inference worker stopped in the middle of a cell (${(e as Error).message}); self-learning state was lost: run again`);
           // The worker died or the GPU was lost: the tensor went with it. Restart (on WASM), decode again, retry once.
           await engine.restart((e as Error).message);
           item = await decode(item.batch);
-          pred = await engine.predict(padded(item.decoded.tensor, n, fixedBatch), fixedBatch ?? n, index.subsetFor(index.cells[item.batch.cell].spec));
+          pred = await infer(item);
         }
         stalls.inference += performance.now() - i0;
         if (firstInference) {
           firstInference = false;
           mark('first-inference');
         }
-        const entries: [string, CachedPrediction][] = [];
         const cell = index.cells[item.batch.cell];
-        item.batch.images.forEach((i, j) => {
-          const failure = item.decoded.failures[j];
-          const meta = item.meta[j];
-          const y = index.label(i);
-          let c: CachedPrediction;
-          if (failure !== null) {
-            index.setUnreadable(i, failure);
-            c = { t: [], l: [], y, u: failure, ...(meta ?? {}) };
-          } else {
-            const t = Array.from(pred.topIndices.subarray(j * pred.k, (j + 1) * pred.k));
-            const l = Array.from(pred.topLogits.subarray(j * pred.k, (j + 1) * pred.k));
-            const r = maskedTop1Of(cell.spec, pred, j);
-            recordOutcome(index, i, cell.spec, t, r);
-            o.counters.inferred++;
-            c = { t, l, y, ...(r !== undefined ? { r } : {}), ...(meta ?? {}) } as ShiftCachedPrediction;
-          }
-          entries.push([shortPredictionKey(o.evalId, index.path(i, cell)), c]);
-        });
-        writer.enqueue(entries);
+        const rowOf = new Map(pred.rows.map((j, r) => [j, r]));
+        for (const [vi, v] of variants.entries()) {
+          const entries: [string, CachedPrediction][] = [];
+          const needs = item.batch.prepared.need[vi];
+          const top = pred.tops[vi];
+          item.batch.images.forEach((i, j) => {
+            if (!needs[i - cell.start]) return;
+            const failure = item.decoded.failures[j];
+            const meta = item.meta[j];
+            const y = v.index.label(i);
+            let c: CachedPrediction;
+            if (failure !== null) {
+              v.index.setUnreadable(i, failure);
+              c = { t: [], l: [], y, u: failure, ...(meta ?? {}) };
+            } else {
+              const r = rowOf.get(j)!;
+              if (!top) throw new Error(`no prediction for ${index.path(i, cell)} under ${adaptationLabel(v.adaptation)}`);
+              const t = Array.from(top.topIndices.subarray(r * pred.k, (r + 1) * pred.k));
+              const l = Array.from(top.topLogits.subarray(r * pred.k, (r + 1) * pred.k));
+              const m = maskedTop1Of(cell.spec, top, r);
+              recordOutcome(v.index, i, cell.spec, t, m);
+              v.counters.inferred++;
+              c = { t, l, y, ...(m !== undefined ? { r: m } : {}), ...(meta ?? {}) } as ShiftCachedPrediction;
+            }
+            entries.push([shortPredictionKey(v.evalId, index.path(i, cell)), c]);
+          });
+          if (entries.length) writers[vi].enqueue(entries);
+        }
         report();
         await refilling;
       }
       if (o.signal.aborted) throw new RunCancelled();
-      writer.setTotal(index.size);
-      await writer.finish(true);
+      for (const w of writers) w.setTotal(index.size);
+      for (const w of writers) await w.finish(true);
     } catch (e) {
-      if (e instanceof RunCancelled) {
-        // Cancelled: what was computed is still written (unless storage is full: then it is as if the tab closed).
-        if (!writer.isPaused) await writer.finish(false).catch(() => {});
-        else writer.abort(e);
-      } else writer.abort(e);
+      for (const writer of writers) {
+        if (e instanceof RunCancelled) {
+          // Cancelled: what was computed is still written (unless storage is full: then it is as if the tab closed).
+          if (!writer.isPaused) await writer.finish(false).catch(() => {});
+          else writer.abort(e);
+        } else writer.abort(e);
+      }
       throw e;
     } finally {
       pool.stop();
@@ -835,11 +998,38 @@ export class EvaluationSession {
       report(true);
     }
     return {
-      record: writer.record,
+      records: writers.map((w) => w.record),
       seconds: (performance.now() - t0) / 1000,
       breakdown: { waitingForDecodeSeconds: stalls.decode / 1000, inferenceSeconds: stalls.inference / 1000, waitingForStorageSeconds: stalls.storage / 1000 },
     };
   }
+}
+
+/** One adaptation setting of a run: its own evaluation number, image index, counters and cache writer's record. */
+interface VariantRun {
+  adaptation: Adaptation;
+  evalId: number;
+  index: ImageIndex;
+  record: RunRecord;
+  counters: { inferred: number; fromCache: number };
+}
+
+/** A listed cell: the images to infer in batch order, per setting which of the cell's images it needs. */
+interface PreparedCell {
+  cell: number;
+  todo: number[];
+  /** Per setting, per image of the cell (position from cell.start): 1 = to infer. */
+  need: Uint8Array[];
+  /** Per setting: for an adapted one whether it runs on every batch of the cell; null: per batch, where it needs images. */
+  run: (boolean | null)[];
+}
+
+interface Batch {
+  cell: number;
+  images: number[];
+  /** The first batch of its cell: adaptation state is reset before it. */
+  first: boolean;
+  prepared: PreparedCell;
 }
 
 interface PipelineOptions {
@@ -847,17 +1037,23 @@ interface PipelineOptions {
   cells: RunCell[];
   /** Cells already listed (to resolve labels), by position. */
   listed: Map<number, ClassListing[]>;
-  index: ImageIndex;
+  /** The settings evaluated side by side; the first one's index drives listing and progress. */
+  variants: VariantRun[];
   cellSources: DatasetSource[];
   ignored: IgnoredFiles;
-  evalId: number;
   prep: Preprocessing;
-  record: RunRecord;
   batchSize: number;
   signal: AbortSignal;
-  counters: { inferred: number; fromCache: number };
   subset: SubsetSpec;
   estimatedCells: number;
+}
+
+/** The rows `rows` of a batch tensor of `n` images, packed. */
+function compact(tensor: Float32Array, n: number, rows: readonly number[]): Float32Array {
+  const stride = tensor.length / n;
+  const out = new Float32Array(stride * rows.length);
+  rows.forEach((j, r) => out.set(tensor.subarray(j * stride, (j + 1) * stride), r * stride));
+  return out;
 }
 
 /** A shift image's fields of its per-image prediction: its kind and, for ImageNet-R / -A, the masked argmax. */

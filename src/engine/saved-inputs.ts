@@ -1,3 +1,4 @@
+import type { Adaptation } from '../core/tta/adaptation';
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 
 /**
@@ -16,6 +17,9 @@ export interface SavedInputs {
   backend: string;
   batchSize: number;
   runKey: string;
+  /** The run's test-time adaptation (absent: the source model) and whether it compared source and adapted. */
+  adaptation?: Adaptation;
+  compare?: boolean;
 }
 
 let storeInstance: UseStore | null = null;

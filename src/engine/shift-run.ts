@@ -48,7 +48,7 @@ export function reusableFor(spec: CellSpec, c: ShiftCachedPrediction): boolean {
 }
 
 /** The masked argmax of image j of a batch of a cell, when the cell is ImageNet-R or -A. */
-export function maskedTop1Of(spec: CellSpec, pred: BatchPrediction, j: number): number | undefined {
+export function maskedTop1Of(spec: CellSpec, pred: Pick<BatchPrediction, 'subsetTop1'>, j: number): number | undefined {
   if (!spec.shift || !isMaskedKind(spec.shift)) return undefined;
   if (!pred.subsetTop1) throw new Error(`the inference worker gave no argmax over ${SHIFT_TITLES[spec.shift]}'s 200 classes`);
   return pred.subsetTop1[j];
