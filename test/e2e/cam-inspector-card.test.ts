@@ -47,6 +47,7 @@ describeFixtures('Grad-CAM inspector follows the card (built app, headless Chrom
       dataset: data.root,
       clean: clean.root,
       backend: 'wasm',
+      batchSize: 8,
     });
     expect(JSON.stringify(result.preprocessing ?? {})).toContain('bicubic');
     const cleanOnes = predictions.filter((p) => p.path.startsWith('val-subset/') && !p.unreadable);
@@ -88,6 +89,7 @@ describeFixtures('Grad-CAM inspector follows the card (built app, headless Chrom
       dataset: data.root,
       clean: clean.root,
       backend: 'wasm',
+      batchSize: 8,
     });
     const p = predictions.find((q) => q.path.startsWith('val-subset/') && !q.unreadable)!;
     await page.locator(`[data-testid="cam-image"][data-path="${p.path}"]`).click();

@@ -6,7 +6,7 @@ import type { ConsoleMessage, Page, Response } from 'playwright-core';
 import { downloadFrom, waitForDone } from '../support/browser';
 import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
-import { startRun } from '../support/app-driver';
+import { expandStep, startRun } from '../support/app-driver';
 import { TempDataset } from '../support/temp-dataset';
 import { CONTENT_SECURITY_POLICY } from '../../vite.config';
 
@@ -41,6 +41,7 @@ const isCspMessage = (text: string) => /Content Security Policy|Refused to/i.tes
 describeFixtures('Content-Security-Policy: the whole flow runs under it (built app, headless Chromium)', () => {
   const ctx = useApp();
   let clean: TempDataset;
+  let fog: TempDataset;
   let dir: string;
   const cspConsole: string[] = [];
   const record = (where: string) => (m: ConsoleMessage) => {
@@ -50,10 +51,15 @@ describeFixtures('Content-Security-Policy: the whole flow runs under it (built a
   beforeAll(() => {
     clean = new TempDataset('imagenet-val-sample');
     for (const c of CLASSES) for (const f of readdirSync(fixture('imagenet-val-sample', c))) clean.copyFile(fixture('imagenet-val-sample', c, f), `${c}/${f}`);
+    // The run only has to give the inspector, the exports and the compare view something to show: fog, every
+    // severity, the same 3 classes as the clean set (15 images, not the fixture's 250).
+    fog = new TempDataset('fog');
+    for (const s of [1, 2, 3, 4, 5]) fog.copyClasses(`imagenet-c-mini/fog/${s}`, String(s), CLASSES.length);
     dir = mkdtempSync(join(tmpdir(), 'shiftlens-csp-'));
   });
   afterAll(() => {
     clean?.dispose();
+    fog?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -80,9 +86,10 @@ describeFixtures('Content-Security-Policy: the whole flow runs under it (built a
     await startRun(page, {
       model: fixture('models', 'mobilenetv2-12-int8.onnx'),
       labels: fixture('labels', 'imagenet_class_index.json'),
-      dataset: fixture('imagenet-c-mini', 'fog'),
+      dataset: fog.root,
       clean: clean.root,
       backend: 'wasm',
+      batchSize: 8,
     });
     await waitForDone(page, 600_000);
     const resultJson = await downloadFrom(page, 'export-json');
@@ -121,6 +128,7 @@ describeFixtures('Content-Security-Policy: the whole flow runs under it (built a
     await expect.poll(() => page.locator('[data-testid="compare-table"] tr[data-metric="ce:fog"] [data-testid="interval"]').count(), { timeout: 120_000 }).toBe(2);
 
     // Generate: one corruption, one severity, from the clean folder.
+    await expandStep(page, 'data');
     await page.getByTestId('generate-panel').locator('summary').click();
     await page.getByTestId('generate-input').setInputFiles(clean.root);
     for (const box of await page.locator('[data-testid="generate-panel"] input[data-corruption]').all()) {

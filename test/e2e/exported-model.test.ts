@@ -45,7 +45,7 @@ describeFixtures('a model exported by tools/export-onnx runs in the app', () => 
     const modelPath = join(out, 'mmselfsup', 'model.onnx');
     const cardPath = join(out, 'mmselfsup', 'model.card.json');
     const card = JSON.parse(readFileSync(cardPath, 'utf8'));
-    const { result, predictions } = await runAndExport(page, { model: modelPath, card: cardPath, dataset: data.root, backend: 'wasm' }, 300_000);
+    const { result, predictions } = await runAndExport(page, { model: modelPath, card: cardPath, dataset: data.root, backend: 'wasm', batchSize: 4 }, 300_000);
 
     // The card travels inside the result, as the exporter wrote it.
     expect(result.model.card.name).toBe(card.name);

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { type AppSession } from '../support/browser';
 import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
-import { referenceKey, runAndExport } from '../support/app-driver';
+import { expandStep, referenceKey, runAndExport } from '../support/app-driver';
 import { MODELS, loadReferencePredictions } from '../support/reference';
 import { TempDataset } from '../support/temp-dataset';
 import { readZipWithPython } from '../support/python-zip';
@@ -24,6 +24,8 @@ const CORRUPTIONS = ['frost', 'gaussian_noise'];
 const SEVERITIES = [2, 5];
 
 async function choose(page: Page, corruptions: readonly string[], severities: readonly number[]): Promise<void> {
+  // After a run the data step (where the generator lives) is collapsed to its summary.
+  await expandStep(page, 'data');
   for (const box of await page.locator('[data-testid="generate-panel"] input[data-corruption]').all()) {
     await box.setChecked(corruptions.includes((await box.getAttribute('data-corruption'))!));
   }
@@ -151,6 +153,7 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
       model: fixture('models', MODELS.squeezenet.file),
       labels: fixture('labels', 'imagenet_class_index.json'),
       backend: 'wasm',
+      batchSize: 8,
     });
     expect(result.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^frost textures: official ImageNet-C — pre-rescaled/), expect.stringMatching(/^generated in the browser from clean-originals: 5 clean images × 2 corruptions/)]));
     const reference = loadReferencePredictions(MODELS.squeezenet.reference);
@@ -160,6 +163,7 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
 
   it('original textures (FROST1.PNG … frost6.jpg) are decoded and rescaled in the app exactly as in Node', async () => {
     const page = app.page;
+    await expandStep(page, 'data');
     await page.getByTestId('frost-textures-files').setInputFiles(FROST_TEXTURE_FILES.map((f, i) => `${originals.root}/${i < 3 ? f.toUpperCase() : f}`));
     await expect.poll(() => page.getByTestId('frost-textures-status').textContent()).toMatch(/in use: frost textures: official ImageNet-C — originals, rescaled 1\.1× with cv2 INTER_CUBIC semantics/);
     await choose(page, ['frost'], [1, 5]);
@@ -186,6 +190,7 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
 
   it('cancel stops a long run promptly and offers only the complete images, as a partial zip', async () => {
     const page = app.page;
+    await expandStep(page, 'data');
     await page.getByTestId('frost-procedural').check();
     await page.getByTestId('generate-input').setInputFiles(many.root);
     await choose(page, ['glass_blur', 'frost', 'zoom_blur'], [1, 2, 3, 4, 5]);

@@ -48,6 +48,7 @@ describeFixtures('generate ImageNet-C in the app, then evaluate it', () => {
       model: fixture('models', MODELS.squeezenet.file),
       labels: fixture('labels', 'imagenet_class_index.json'),
       backend: 'wasm',
+      batchSize: 8,
     });
     expect(predictions).toHaveLength(CLASSES.length * CORRUPTIONS.length * SEVERITIES.length);
     expect(Object.keys(result.corruptions).sort()).toEqual([...CORRUPTIONS].sort());

@@ -54,13 +54,13 @@ describeFixtures('clear messages for bad input', () => {
 
   it('explains the expected layout when the folder is not ImageNet-C', async () => {
     await app.page.reload();
-    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), labels: fixture('labels', 'imagenet_class_index.json'), dataset: data.root });
+    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), labels: fixture('labels', 'imagenet_class_index.json'), dataset: data.root, batchSize: 8 });
     expect(await statusAfterRun(app)).toMatch(/^error: no ImageNet-C images found .*<corruption>\/<severity 1–5>\/<class>\/<image>/);
   });
 
   it('refuses to number a subset of class folders without a labels file', async () => {
     await app.page.reload();
-    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), dataset: fixture('imagenet-c-mini/fog') });
+    await startRun(app.page, { model: fixture('models', 'mobilenetv2-12-int8.onnx'), dataset: fixture('imagenet-c-mini/fog'), batchSize: 8 });
     expect(await statusAfterRun(app)).toMatch(/^error: a labels file is needed: the data has 50 class folders but the model has 1000 classes/);
   });
 });

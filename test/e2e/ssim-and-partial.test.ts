@@ -38,6 +38,7 @@ describeFixtures('SSIM analysis and partial runs (built app, headless Chromium)'
     dataset: data.root,
     clean: clean.root,
     backend: 'wasm' as const,
+    batchSize: 8,
   });
 
   it('measures mean SSIM per corruption × severity like scikit-image on the same pixels', async () => {
@@ -52,6 +53,13 @@ describeFixtures('SSIM analysis and partial runs (built app, headless Chromium)'
     expect(doc.ssim?.mode).toBe('rgb');
     expect(doc.outcomes).toBeDefined();
     let worst = 0;
+    // Each clean original decoded and cropped once (not once per corruption × severity).
+    const crops = new Map<string, ReturnType<typeof resizeAndCenterCrop>>();
+    const cleanCrop = (w: string, f: string) => {
+      const key = `${w}/${f}`;
+      if (!crops.has(key)) crops.set(key, resizeAndCenterCrop({ ...decodeJpeg(new Uint8Array(readFileSync(join(clean.root, w, f)))), channels: 3 }, 256, 224));
+      return crops.get(key)!;
+    };
     for (const c of CORRUPTIONS) {
       for (const s of [1, 2, 3, 4, 5]) {
         const dir = join(data.root, c, String(s));
@@ -59,9 +67,7 @@ describeFixtures('SSIM analysis and partial runs (built app, headless Chromium)'
         for (const w of readdirSync(dir).sort()) {
           for (const f of readdirSync(join(dir, w))) {
             const a = decodeJpeg(new Uint8Array(readFileSync(join(dir, w, f))));
-            const b = decodeJpeg(new Uint8Array(readFileSync(join(clean.root, w, f))));
-            const crop = resizeAndCenterCrop({ ...b, channels: 3 }, 256, 224);
-            values.push(ssim({ ...a, channels: 3 }, crop, { mode: 'rgb' }));
+            values.push(ssim({ ...a, channels: 3 }, cleanCrop(w, f), { mode: 'rgb' }));
           }
         }
         const cell = doc.ssim!.cells[`${c}/${s}`];

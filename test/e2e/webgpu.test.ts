@@ -33,7 +33,7 @@ describeFixtures('WebGPU backend', () => {
     const onGpu = await runAndExport(gpu.page, { ...inputs, backend: 'webgpu', batchSize: 2 }, 300_000);
     expect(onGpu.result.backend).toBe('webgpu');
     await gpu.page.reload();
-    const onCpu = await runAndExport(gpu.page, { ...inputs, backend: 'wasm' });
+    const onCpu = await runAndExport(gpu.page, { ...inputs, backend: 'wasm', batchSize: 2 });
     expect(onCpu.result.backend).toBe('wasm');
 
     const reference = loadReferencePredictions(MODELS.squeezenet.reference);

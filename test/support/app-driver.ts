@@ -24,6 +24,15 @@ export async function startRun(page: Page, inputs: RunInputs): Promise<void> {
   await page.getByTestId('run').click();
 }
 
+/**
+ * Opens a step (1 model, 2 data) that collapsed to its one-line summary, as a user does with "Change"; a step that
+ * is open already is left as it is.
+ */
+export async function expandStep(page: Page, step: 'model' | 'data'): Promise<void> {
+  const change = page.getByTestId(`step-${step}-change`);
+  if (await change.isVisible()) await change.click();
+}
+
 export interface RunOutputs {
   result: Record<string, any>;
   predictions: { path: string; label: number; top5?: number[]; logits_top5?: number[]; unreadable?: string }[];

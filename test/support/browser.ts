@@ -26,10 +26,10 @@ export interface AppSession {
 }
 
 /** Serves the built app (`dist/`, from `vite build`) with `vite preview` on a free port. */
-export async function startPreview(): Promise<PreviewServer> {
+export async function startPreview(port = 0): Promise<PreviewServer> {
   const outDir = process.env.SHIFTLENS_DIST ?? 'dist';
   if (!existsSync(join(PROJECT_ROOT, outDir, 'index.html'))) throw new Error(`${outDir}/ is missing: run \`vite build\` first (npm test does)`);
-  return preview({ root: PROJECT_ROOT, logLevel: 'silent', build: { outDir }, preview: { port: 0, host: '127.0.0.1', open: false } });
+  return preview({ root: PROJECT_ROOT, logLevel: 'silent', build: { outDir }, preview: { port, strictPort: port !== 0, host: '127.0.0.1', open: false } });
 }
 
 export function serverUrl(server: PreviewServer): string {
@@ -38,9 +38,12 @@ export function serverUrl(server: PreviewServer): string {
   return url;
 }
 
-/** Real headless Chromium with a fresh profile; `webgpu` adds the software (SwiftShader) WebGPU adapter. */
-export async function openApp(url: string, opts: { webgpu?: boolean } = {}): Promise<AppSession> {
-  const profile = mkdtempSync(join(tmpdir(), 'shiftlens-chromium-'));
+/**
+ * Real headless Chromium with a fresh profile; `webgpu` adds the software (SwiftShader) WebGPU adapter. `profile`: a
+ * profile folder of the caller's, used as it is and kept (the bench re-uses a filled cache that way).
+ */
+export async function openApp(url: string, opts: { webgpu?: boolean; profile?: string } = {}): Promise<AppSession> {
+  const profile = opts.profile ?? mkdtempSync(join(tmpdir(), 'shiftlens-chromium-'));
   const args = [...BASE_FLAGS];
   if (opts.webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader');
   const context = await chromium.launchPersistentContext(profile, {
@@ -62,7 +65,7 @@ export async function openApp(url: string, opts: { webgpu?: boolean } = {}): Pro
     consoleLines,
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      if (!opts.profile) rmSync(profile, { recursive: true, force: true });
     },
   };
 }
