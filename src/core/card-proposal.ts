@@ -2,6 +2,7 @@ import { DEFAULT_CARD, parseModelCard, type ModelCard } from './model-card';
 import { resolveModelIO, type Dim, type TensorInfo } from './model-io';
 import { opsetVersion, realInputs, type OnnxModel, type OnnxValueInfo } from './onnx/onnx-model';
 import { isClsAttentionShape } from './cam/vit';
+import { countBatchNorms } from './tta/bn-adapt';
 
 export { CARD_PRESETS, applyPreset, matchPreset, type CardPreset } from './card-presets';
 
@@ -134,6 +135,13 @@ export function proposeCard(model: OnnxModel, fileName: string): CardProposal {
     card.opset = opset;
     findings.push(`opset ${opset} (${model.producerName || 'unknown producer'})`);
   }
+  // Test-time adaptation needs the BN nodes (issue 15): say up front when the exporter folded them.
+  const batchNorms = countBatchNorms(model);
+  findings.push(
+    batchNorms
+      ? `${batchNorms} BatchNormalization nodes: test-time adaptation (BN statistics, self-learning) is available`
+      : `no BatchNormalization nodes (folded into the convolutions at export): test-time adaptation is unavailable — re-export with tools/export-onnx, which keeps them`,
+  );
   return { card, findings, graph: { inputs, outputs, opset, producer: model.producerName, numClasses } };
 }
 
