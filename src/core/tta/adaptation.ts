@@ -154,15 +154,17 @@ export function parseAdaptation(raw: unknown, problems: string[]): Adaptation | 
 }
 
 /**
- * The order in which a cell's images are adapted on: `paths` (relative `<class>/<file>`, in path order) as indices,
- * unchanged without a seed, else sorted by seededHash32(path, seed) (ties by position). The same image keeps its
- * rank relation to every other in every cell, so a corruption's severities see the same order.
+ * The order in which a cell's images are adapted on, as indices into `paths` (relative `<class>/<file>`, in the
+ * order the folder listed them): path order (UTF-16 code units, as Python's sorted() on ASCII names) without a
+ * seed, else sorted by seededHash32(path, seed) (ties by path). The same image keeps its rank relation to every
+ * other in every cell, so a corruption's severities see the same order.
  */
 export function cellOrder(paths: readonly string[], shuffleSeed: number | undefined): number[] {
+  const byPath = (a: number, b: number) => (paths[a] < paths[b] ? -1 : paths[a] > paths[b] ? 1 : a - b);
   const order = paths.map((_, i) => i);
-  if (shuffleSeed === undefined) return order;
+  if (shuffleSeed === undefined) return order.sort(byPath);
   const keys = paths.map((p) => seededHash32(p, shuffleSeed));
-  return order.sort((a, b) => keys[a] - keys[b] || a - b);
+  return order.sort((a, b) => keys[a] - keys[b] || byPath(a, b));
 }
 
 /** Consecutive batches of `batch` over one cell's images (the last one smaller). */

@@ -73,6 +73,7 @@ describe('adaptation settings', () => {
   it('orders a cell by path, or by a seeded hash; batches of B, the last one smaller', () => {
     const paths = ['a/1', 'a/2', 'b/1', 'b/2', 'c/1'];
     expect(cellOrder(paths, undefined)).toEqual([0, 1, 2, 3, 4]);
+    expect(cellOrder(['b/1', 'a/2', 'a/1'], undefined)).toEqual([2, 1, 0]); // listing order does not matter
     const shuffled = cellOrder(paths, 3);
     expect([...shuffled].sort()).toEqual([0, 1, 2, 3, 4]);
     expect(cellOrder(paths, 3)).toEqual(shuffled);
