@@ -83,7 +83,7 @@ export class AdaptationSettings {
     if (this.selfLearning) {
       return `B ≤ ${MAX_SELF_LEARNING_BATCH_WASM} on WASM: the backward pass keeps every BN input and ReLU mask per image (≈ 83 MiB per image for a ResNet-50; B = 32 takes 2.9 of WebAssembly's 4 GiB, B = 48 fails). Smaller models allow more.`;
     }
-    return `B = ${DEFAULT_BN_BATCH} as in Schneider et al.; each batch is normalised with its own statistics, so predictions depend on B (cached per B).`;
+    return `B defaults to ${DEFAULT_BN_BATCH} (Schneider et al.); each batch is normalised with its own statistics mixed with the source's (weight N / (N + n)), so predictions depend on B and are cached per B.`;
   }
 
   /** The learning rate explained: the reference value and its linear scaling with B. */
