@@ -2,18 +2,20 @@ import * as Comlink from 'comlink';
 import type { InferenceWorkerApi } from '../workers/inference.worker';
 import type { DecodeWorkerApi } from '../workers/decode.worker';
 import { DEFAULT_CARD } from '../src/core/model-card';
+import { SOURCE, type Adaptation } from '../src/core/tta/adaptation';
 
 /**
  * Runs in the built app's origin, with the app's own workers: (1) raw onnxruntime-web inference on pre-made
  * tensors, (2) decode throughput of one decode worker. The app pipeline itself is measured through the app.
  */
-async function raw(backend: 'wasm' | 'webgpu', threads: number, batch: number, seconds: number) {
+/** `adaptation`: test-time adaptation loaded in the worker (BN-adapted graph, or the training graph + one SGD step per batch). */
+async function raw(backend: 'wasm' | 'webgpu', threads: number, batch: number, seconds: number, adaptation: Adaptation = SOURCE) {
   const worker = new Worker(new URL('../workers/inference.worker.ts', import.meta.url), { type: 'module' });
   const api = Comlink.wrap<InferenceWorkerApi>(worker);
   const modelFile = (document.getElementById('model') as HTMLInputElement).files?.[0];
   if (!modelFile) throw new Error('choose the model in #model first');
   const bytes = await modelFile.arrayBuffer();
-  const loaded = await api.load(bytes, { ...DEFAULT_CARD }, backend, threads);
+  const loaded = await api.load(bytes, { ...DEFAULT_CARD }, backend, threads, [adaptation]);
   // Pre-made tensors from the real images when a folder was given: the input changes the speed (real images run
   // ~25 % slower than a synthetic pattern on the int8 MobileNetV2), so the pipeline is compared on like data.
   const files = Array.from((document.getElementById('files') as HTMLInputElement).files ?? []).filter((f) => /\.jpe?g$/i.test(f.name));

@@ -16,8 +16,16 @@
  * (3) and (4) run after the pairs, REPEATS times each.
  * Writes bench/results.json and prints a table. Machines here are shared and noisy: read medians, not single runs.
  *
+ * Test-time adaptation (issue 15), per model that keeps its BatchNormalization nodes (ResNet-18 and ResNet-50 with
+ * random weights, exported by tools/export-onnx's exporter through test/support/make-tta-e2e-reference.py): images/s
+ * of the inference worker on pre-made real-image tensors for the source model, BN adaptation (N = 16) and entropy
+ * minimisation (training graph + one SGD step per batch), all at the same batch BENCH_TTA_BATCH, interleaved
+ * (source, BN, entropy, source, …) and reported as medians and as ratios to the source model.
+ *
  * Env: BENCH_REPEATS (default 3), BENCH_SECONDS (raw/native timing window, default 10),
- *      BENCH_MODELS (comma list: mobilenet,resnet50), BENCH_BACKEND (wasm|webgpu), BENCH_IMAGES (pipeline images, ≥ 2000).
+ *      BENCH_MODELS (comma list: mobilenet,resnet50), BENCH_BACKEND (wasm|webgpu), BENCH_IMAGES (pipeline images, ≥ 2000),
+ *      BENCH_TTA_MODELS (comma list: resnet18,resnet50; empty: none), BENCH_TTA_BATCH (default 16),
+ *      BENCH_ONLY=tta (only the test-time adaptation part).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -28,6 +36,7 @@ import { openApp, serverUrl, startPreview, waitForDone, downloadFrom } from '../
 import { startRun } from '../test/support/app-driver';
 import { fixture, HAVE_FIXTURES, PROJECT_ROOT } from '../test/support/fixtures';
 import { benchCorruptions, corruptionAcceptance, formatCorruptionTable } from './corruptions';
+import { adaptationLabel, defaultAdaptation, SOURCE, type Adaptation } from '../src/core/tta/adaptation';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -115,13 +124,13 @@ function pytorch(name: string, inputFile: string): number | null {
   return JSON.parse(r.stdout.trim().split('\n').pop()!).imagesPerSec;
 }
 
-/** (1) One raw onnxruntime-web run on the bench page, in a fresh browser. */
-async function rawOnce(url: string, m: ModelSpec): Promise<{ imagesPerSec: number; backend: string }> {
+/** (1) One raw onnxruntime-web run on the bench page, in a fresh browser (with a test-time adaptation setting: its graph). */
+async function rawOnce(url: string, m: Pick<ModelSpec, 'file'>, adaptation: Adaptation = SOURCE, batch = BATCH): Promise<{ imagesPerSec: number; backend: string }> {
   const bench = await openApp(`${url}bench/page.html`, { webgpu: BACKEND === 'webgpu' });
   try {
     await bench.page.locator('#model').setInputFiles(m.file);
     await bench.page.locator('#files').setInputFiles(fixture('imagenet-c-mini'));
-    const rr = await bench.page.evaluate(([b, t, n, s]) => (window as any).shiftlensBench.raw(b, t, n, s), [BACKEND, THREADS, BATCH, SECONDS] as const);
+    const rr = await bench.page.evaluate(([b, t, n, s, a]) => (window as any).shiftlensBench.raw(b, t, n, s, a), [BACKEND, THREADS, batch, SECONDS, adaptation] as const);
     return { imagesPerSec: rr.imagesPerSec, backend: rr.backend };
   } finally {
     await bench.close();
@@ -151,7 +160,76 @@ async function pipelineOnce(url: string, m: ModelSpec, datasetRoot: string): Pro
   }
 }
 
+const TTA_BATCH = Number(process.env.BENCH_TTA_BATCH ?? 16);
+const ttaRequested = () => (process.env.BENCH_TTA_MODELS ?? 'resnet18,resnet50') !== '';
+
+/** BN-keeping models for the adaptation benchmark, made once under bench/models/tta-<arch>/. */
+function ttaModels(): { key: string; file: string }[] {
+  const wanted = (process.env.BENCH_TTA_MODELS ?? 'resnet18,resnet50').split(',').filter(Boolean);
+  return wanted.map((arch) => {
+    const dir = join(BENCH_DIR, 'models', `tta-${arch}`);
+    const file = join(dir, 'model.onnx');
+    if (!existsSync(file)) {
+      const r = spawnSync(PYTHON, [join(PROJECT_ROOT, 'test/support/make-tta-e2e-reference.py'), '--fixtures', fixture(), '--out', dir, '--arch', arch, '--model-only'], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+      if (r.status !== 0) throw new Error(`could not make the ${arch} model with BN kept (needs /usr/bin/python3 with torch, torchvision): ${r.stderr}`);
+    }
+    return { key: `${arch}-random-bn`, file };
+  });
+}
+
+/** images/s of source, BN adaptation and entropy minimisation per BN-keeping model, interleaved; ratios to source. */
+async function benchTta(url: string): Promise<{ results: Record<string, unknown>; table: string[] }> {
+  const settings: { key: string; adaptation: Adaptation }[] = [
+    { key: 'source', adaptation: SOURCE },
+    { key: 'bn', adaptation: { method: 'bn', prior: 16, batch: TTA_BATCH } },
+    { key: 'entropy', adaptation: defaultAdaptation('entropy', TTA_BATCH) },
+  ];
+  const results: Record<string, unknown> = {};
+  const table: string[] = [];
+  for (const m of ttaModels()) {
+    const samples: Record<string, number[]> = Object.fromEntries(settings.map((s) => [s.key, []]));
+    for (let r = 0; r < REPEATS; r++) {
+      for (const s of settings) {
+        const rr = await rawOnce(url, m, s.adaptation, TTA_BATCH);
+        samples[s.key].push(rr.imagesPerSec);
+        console.log(`${m.key}: ${adaptationLabel(s.adaptation, { batch: true })} ${rr.imagesPerSec.toFixed(2)} images/s (${r + 1}/${REPEATS})`);
+      }
+    }
+    const med = Object.fromEntries(settings.map((s) => [s.key, median(samples[s.key])]));
+    results[m.key] = {
+      backend: BACKEND,
+      batchSize: TTA_BATCH,
+      threads: THREADS,
+      repeats: REPEATS,
+      imagesPerSec: med,
+      overSource: { bn: med.bn / med.source, entropy: med.entropy / med.source },
+      settings: Object.fromEntries(settings.map((s) => [s.key, adaptationLabel(s.adaptation, { batch: true })])),
+      samples,
+    };
+    table.push(
+      `  ${m.key.padEnd(20)} source ${med.source.toFixed(2).padStart(7)}  BN ${med.bn.toFixed(2).padStart(7)} (${(med.bn / med.source).toFixed(2)}×)  entropy ${med.entropy.toFixed(2).padStart(7)} (${(med.entropy / med.source).toFixed(2)}×)`,
+    );
+  }
+  return { results, table };
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === 'tta') {
+    if (!existsSync(join(PROJECT_ROOT, DIST, 'bench/page.html'))) throw new Error(`${DIST}/bench/page.html is missing: run \`SHIFTLENS_BENCH=1 vite build\` first`);
+    const server = await startPreview();
+    try {
+      const tta = await benchTta(serverUrl(server));
+      const file = join(BENCH_DIR, 'results-tta.json');
+      const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+      writeFileSync(file, JSON.stringify({ createdAt: new Date().toISOString(), machine, tta: tta.results }, null, 1));
+      console.log(`\ntest-time adaptation, images/s (medians of ${REPEATS}, batch ${TTA_BATCH}, ${THREADS} threads, ${BACKEND}):`);
+      for (const l of tta.table) console.log(l);
+      console.log(`\nwritten: ${file}`);
+    } finally {
+      await server.close();
+    }
+    return;
+  }
   if (!HAVE_FIXTURES) throw new Error(`npm run bench needs ../shared/fixtures (not found at ${fixture()})`);
   if (!existsSync(join(PROJECT_ROOT, DIST, 'bench/page.html'))) throw new Error(`${DIST}/bench/page.html is missing: run \`SHIFTLENS_BENCH=1 vite build\` first (npm run bench does; without SHIFTLENS_BENCH the build has no benchmark page)`);
   const server = await startPreview();
@@ -162,6 +240,8 @@ async function main() {
   const verdicts: string[] = [];
   let decodePerWorker = NaN;
   let realInput = new Float32Array(0);
+  let tta: Record<string, unknown> = {};
+  let ttaTable: string[] = [];
   const realInputFile = join(BENCH_DIR, 'models', `real-batch-${BATCH}.f32`);
   try {
     // Decode throughput of one worker, on the fixture JPEGs; and one batch of real decoded images for the native runtimes.
@@ -238,6 +318,11 @@ async function main() {
       };
       rows.push([m.key, backendUsed, rawMed.toFixed(1), pipeMed.toFixed(1), nodeMed.toFixed(1), torchMed === null ? '—' : torchMed.toFixed(1), ratioOfMedians.toFixed(3), medianOfPairRatios.toFixed(3), (pipeMed / nodeMed).toFixed(3), torchMed === null ? '—' : (pipeMed / torchMed).toFixed(3), longestTask.toFixed(0)]);
     }
+    if (ttaRequested()) {
+      const t = await benchTta(url);
+      tta = t.results;
+      ttaTable = t.table;
+    }
   } finally {
     await server.close();
     rmSync(dataset.root, { recursive: true, force: true });
@@ -245,7 +330,7 @@ async function main() {
   const corruptions = benchCorruptions();
   const corruptionCheck = corruptionAcceptance(corruptions);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, chromium: execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim() };
-  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine, batchSize: BATCH, threads: THREADS, decodeImagesPerSecPerWorker: decodePerWorker, models: results, corruptionsMsPerImage: corruptions, corruptionsAcceptance: { rule: 'every corruption faster than the Python reference (SPEC.md §7)', ...corruptionCheck } }, null, 1));
+  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine, batchSize: BATCH, threads: THREADS, decodeImagesPerSecPerWorker: decodePerWorker, models: results, tta, corruptionsMsPerImage: corruptions, corruptionsAcceptance: { rule: 'every corruption faster than the Python reference (SPEC.md §7)', ...corruptionCheck } }, null, 1));
   const header = ['model', 'backend', 'raw web', 'pipeline', 'ort-node', 'pytorch', 'pipe/raw', 'pipe/raw pairs', 'pipe/node', 'pipe/torch', 'longest task ms'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
@@ -255,6 +340,10 @@ async function main() {
   for (const r of rows) console.log(line(r));
   console.log(`\nacceptance: pipeline ≥ ${ACCEPT_PIPELINE_OVER_RAW} × raw`);
   for (const v of verdicts) console.log(v);
+  if (ttaTable.length) {
+    console.log(`\ntest-time adaptation, images/s of the inference worker (batch ${TTA_BATCH}, ${THREADS} threads, ${BACKEND}; medians of ${REPEATS}) and relative to the source model:`);
+    for (const l of ttaTable) console.log(l);
+  }
   console.log('\ncorruptions, ms per 224² image (TypeScript, Node) vs the Python reference (SPEC.md §7):');
   console.log(formatCorruptionTable(corruptions));
   console.log(`\nwritten: bench/results.json`);

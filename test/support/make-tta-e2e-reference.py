@@ -40,16 +40,17 @@ ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 
 
-def build_resnet18(fixtures: str, seed: int, calibration_images: int) -> torchvision.models.ResNet:
-    """ResNet-18, random weights; BN affine random (last BN of each residual branch small), running statistics
-    calibrated on clean fixture images in train mode with cumulative averaging."""
+def build_resnet(fixtures: str, seed: int, calibration_images: int, arch: str = 'resnet18') -> torchvision.models.ResNet:
+    """A torchvision ResNet, random weights; BN affine random (last BN of each residual branch small), running
+    statistics calibrated on clean fixture images in train mode with cumulative averaging."""
     torch.manual_seed(seed)
-    net = torchvision.models.resnet18()
+    net = getattr(torchvision.models, arch)()
+    last = 'bn3' if arch in ('resnet50', 'resnet101', 'resnet152') else 'bn2'
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for name, m in net.named_modules():
             if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_((0.5 + torch.rand(m.weight.shape, generator=g)) * (0.25 if name.endswith('bn2') else 1))
+                m.weight.copy_((0.5 + torch.rand(m.weight.shape, generator=g)) * (0.25 if name.endswith(last) else 1))
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
                 m.momentum = None
         net.fc.weight.copy_(0.05 * torch.randn(net.fc.weight.shape, generator=g))
@@ -78,16 +79,18 @@ def main() -> int:
     p.add_argument('--prior', type=float, default=16)
     p.add_argument('--lr', type=float, default=0.05)
     p.add_argument('--calibration-images', type=int, default=16)
+    p.add_argument('--arch', default='resnet18', choices=('resnet18', 'resnet50'))
+    p.add_argument('--model-only', action='store_true', help='only the model and its card (the benchmark)')
     args = p.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
 
-    net = build_resnet18(args.fixtures, 18, args.calibration_images)
+    net = build_resnet(args.fixtures, 18, args.calibration_images, args.arch)
     model_path = os.path.join(args.out, 'model.onnx')
     export_onnx.export(deepcopy(net), ['logits'], model_path)
     card = {
-        'name': 'tta e2e resnet18 (random weights)',
+        'name': f'tta {args.arch} (random weights, BN kept)',
         'mean': [0.485, 0.456, 0.406],
         'std': [0.229, 0.224, 0.225],
         'inputSize': 224,
@@ -99,6 +102,8 @@ def main() -> int:
     with open(os.path.join(args.out, 'model.card.json'), 'w') as f:
         json.dump(card, f)
 
+    if args.model_only:
+        return 0
     B = args.batch
     out = {'bn': {}, 'entropy': {}, 'source': {}}
     cells = {}
