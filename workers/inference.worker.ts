@@ -4,7 +4,7 @@ import { resolveModelIO, type ModelIO, type TensorInfo } from '../src/core/model
 import type { ModelCard } from '../src/core/model-card';
 import { topK } from '../src/core/topk';
 import { maskedArgmax } from '../src/core/shift-datasets';
-import { SOURCE, type Adaptation } from '../src/core/tta/adaptation';
+import { SOURCE, isSelfLearning, type Adaptation } from '../src/core/tta/adaptation';
 import { AdaptedPredictor, prepareModel, type RunFn } from '../src/core/tta/adapted-model';
 import type { Backend, BackendChoice, BatchPrediction, ForwardOutputs, InferenceWorkerApi, LoadedModel, PredictOptions, VariantTop, VariantsPrediction } from './protocol/inference';
 
@@ -119,11 +119,14 @@ const api: InferenceWorkerApi = {
       for (const adaptation of settings) {
         // The adapted graphs are built here, in the worker (src/core/tta); a folded model fails with BN_FOLDED_MESSAGE.
         let prepared = prepareModel(bytes, adaptation, io?.logitsOutput ?? card.logitsOutput);
-        let created = await createSession(prepared.bytes, backend ?? choice);
+        // The training graph is checked on WASM only (src/core/tta/README.md): self-learning runs there. A later
+        // setting follows the first one's backend, falling back to WASM if WebGPU cannot take its graph.
+        const want: BackendChoice = isSelfLearning(adaptation) ? 'wasm' : backend ? (backend === 'webgpu' ? 'auto' : 'wasm') : choice;
+        let created = await createSession(prepared.bytes, want);
         const visible = (meta: readonly ort.InferenceSession.ValueMetadata[], hidden: ReadonlySet<string>) => describe(meta.filter((m) => !hidden.has(m.name)));
         if (!io) {
           backend = created.backend;
-          fallbackReason = created.fallbackReason;
+          fallbackReason = created.fallbackReason ?? (isSelfLearning(adaptation) && choice !== 'wasm' ? 'self-learning (the training graph) runs on WASM' : undefined);
           inputs = visible(created.session.inputMetadata, prepared.internalInputs);
           outputs = visible(created.session.outputMetadata, prepared.internalOutputs);
           try {
@@ -136,7 +139,7 @@ const api: InferenceWorkerApi = {
             // The loss must be of the logits the run reads: build the training graph again for that output.
             await created.session.release();
             prepared = prepareModel(bytes, adaptation, io.logitsOutput);
-            created = await createSession(prepared.bytes, backend);
+            created = await createSession(prepared.bytes, want);
           }
           session = created.session;
         }
