@@ -196,6 +196,8 @@ async function benchTta(url: string): Promise<{ results: Record<string, unknown>
       }
     }
     const med = Object.fromEntries(settings.map((s) => [s.key, median(samples[s.key])]));
+    // On a shared machine the fastest run is the one least slowed by others: reported beside the medians.
+    const best = Object.fromEntries(settings.map((s) => [s.key, Math.max(...samples[s.key])]));
     results[m.key] = {
       backend: BACKEND,
       batchSize: TTA_BATCH,
@@ -203,11 +205,14 @@ async function benchTta(url: string): Promise<{ results: Record<string, unknown>
       repeats: REPEATS,
       imagesPerSec: med,
       overSource: { bn: med.bn / med.source, entropy: med.entropy / med.source },
+      bestImagesPerSec: best,
+      bestOverSource: { bn: best.bn / best.source, entropy: best.entropy / best.source },
       settings: Object.fromEntries(settings.map((s) => [s.key, adaptationLabel(s.adaptation, { batch: true })])),
       samples,
     };
     table.push(
-      `  ${m.key.padEnd(20)} source ${med.source.toFixed(2).padStart(7)}  BN ${med.bn.toFixed(2).padStart(7)} (${(med.bn / med.source).toFixed(2)}×)  entropy ${med.entropy.toFixed(2).padStart(7)} (${(med.entropy / med.source).toFixed(2)}×)`,
+      `  ${m.key.padEnd(20)} median: source ${med.source.toFixed(2).padStart(6)}  BN ${med.bn.toFixed(2).padStart(6)} (${(med.bn / med.source).toFixed(2)}×)  entropy ${med.entropy.toFixed(2).padStart(6)} (${(med.entropy / med.source).toFixed(2)}×)`,
+      `  ${''.padEnd(20)} best:   source ${best.source.toFixed(2).padStart(6)}  BN ${best.bn.toFixed(2).padStart(6)} (${(best.bn / best.source).toFixed(2)}×)  entropy ${best.entropy.toFixed(2).padStart(6)} (${(best.entropy / best.source).toFixed(2)}×)`,
     );
   }
   return { results, table };
@@ -319,9 +324,14 @@ async function main() {
       rows.push([m.key, backendUsed, rawMed.toFixed(1), pipeMed.toFixed(1), nodeMed.toFixed(1), torchMed === null ? '—' : torchMed.toFixed(1), ratioOfMedians.toFixed(3), medianOfPairRatios.toFixed(3), (pipeMed / nodeMed).toFixed(3), torchMed === null ? '—' : (pipeMed / torchMed).toFixed(3), longestTask.toFixed(0)]);
     }
     if (ttaRequested()) {
-      const t = await benchTta(url);
-      tta = t.results;
-      ttaTable = t.table;
+      try {
+        const t = await benchTta(url);
+        tta = t.results;
+        ttaTable = t.table;
+      } catch (e) {
+        // The BN-keeping models come from PyTorch: without it this part is left out, not the whole benchmark.
+        console.warn(`test-time adaptation not measured: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
   } finally {
     await server.close();
