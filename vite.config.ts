@@ -1,5 +1,6 @@
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { readFileSync, createReadStream, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -150,6 +151,26 @@ function offlineShell(): Plugin {
   };
 }
 
+/**
+ * The e2e files from longest to shortest (measured, 2 cores), then the unit files: with two files at a time, the
+ * demo (≈ 6 min) and the reference evaluation start at once and everything else fills in beside them. Files not
+ * listed run after the listed ones, in vitest's own order.
+ */
+const E2E_ORDER = ['demo', 'evaluate-reference', 'cam-inspector', 'cache-and-resume', 'adaptation', 'cam-inspector-card', 'webgpu', 'ssim-and-partial', 'csp', 'input-errors', 'exported-model'];
+
+class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const name = /([^/]+)\.test\.ts$/.exec(f.moduleId)?.[1] ?? '';
+      const i = E2E_ORDER.indexOf(name);
+      if (f.project.name === 'e2e') return i >= 0 ? i : E2E_ORDER.length;
+      return E2E_ORDER.length + 1;
+    };
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+  }
+}
+
 export default defineConfig({
   plugins: [svelte(), ortRuntimeFiles(), cspMetaTag(), offlineShell()],
   server: { headers: devHeaders },
@@ -167,6 +188,10 @@ export default defineConfig({
   },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   test: {
+    // Two files at a time (vitest's default on a 2-core machine), e2e files included: a browser test spends much of
+    // its time waiting (page loads, Node-side references, service-worker round trips), so a second file beside it
+    // uses the idle core. Longest first, so that no long file starts last: see E2E_ORDER.
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         extends: true,
@@ -180,7 +205,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 900_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -195,14 +195,18 @@ describeFixtures('generate ImageNet-C with official frost textures, download as 
     await page.getByTestId('generate-input').setInputFiles(many.root);
     await choose(page, ['glass_blur', 'frost', 'zoom_blur'], [1, 2, 3, 4, 5]);
     await page.getByTestId('generate').click();
+    const started = Date.now();
     const perImage = 3 * 5;
     // Cancel once the first clean image is done (progress counts corrupted images).
     await page.waitForFunction((k) => Number(document.querySelector<HTMLProgressElement>('[data-testid="generate-progress"]')?.value ?? 0) >= k, perImage, { timeout: 300_000, polling: 100 });
     expect(await page.locator('[data-testid="generate-panel"] .muted', { hasText: /images\/s · ETA/ }).count()).toBe(1);
+    // Promptly: in under 2 s on a quiet machine; on a busy one (another test file beside this one), in under half the
+    // time the first clean image's 15 corruptions took — never by finishing the images in flight.
+    const bound = Math.max(2_000, (Date.now() - started) / 2);
     const clicked = Date.now();
     await page.getByTestId('generate-cancel').click();
     const status = await waitForStatus(page, /^(cancelled|generated|error)/, 10_000);
-    expect(Date.now() - clicked).toBeLessThan(2_000);
+    expect(Date.now() - clicked).toBeLessThan(bound);
     const m = /^cancelled: (\d+) of 12 clean images done, (\d+) images kept \(partial; not used for evaluation, can be saved or zipped\)$/.exec(status);
     expect(m, status).not.toBeNull();
     const [done, kept] = [Number(m![1]), Number(m![2])];
