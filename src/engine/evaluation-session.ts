@@ -17,6 +17,7 @@ import { indexOfClass, resolveLabels, type LabelSet } from '../core/labels';
 import type { ModelCard } from '../core/model-card';
 import { ImageIndex, drainYielding, isCleanCell, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
 import { SHIFT_KINDS } from '../core/shift-datasets';
+import { imagePreprocessing } from '../core/inspector-images';
 import { addShiftCells, checkShiftListing, maskedTop1Of, recordOutcome, reusableFor, type ShiftCachedPrediction, type ShiftInput } from './shift-run';
 import { buildResult, predictionLine, type ResultDocument, type RunTiming } from '../core/result-document';
 import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
@@ -871,7 +872,7 @@ export class EvaluationSession {
     let slot = 0;
     const decode = async (b: Batch) => {
       const opened = await openBatch(b);
-      const kind = index.cells[b.cell].spec.corruption === null ? 'clean' : 'corrupted';
+      const kind = imagePreprocessing(index.cells[b.cell].spec);
       const jobs: DecodeJob[] = opened.map((x) => ({ file: x.file ?? new Blob([]), kind }));
       const decoded = await pool.decode(slot++, jobs, o.prep);
       // Files are let go of here: only their size and date travel on, into the cache.
