@@ -15,7 +15,7 @@
  * fixture folder fails, as everywhere).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -26,6 +26,7 @@ import { TempDataset } from '../support/temp-dataset';
 import { useApp } from '../support/use-app';
 import { BN_FOLDED_MESSAGE } from '../../src/core/tta/bn-adapt';
 
+const SCREENSHOTS = join(PROJECT_ROOT, 'test-results', 'screenshots');
 const PYTHON = '/usr/bin/python3';
 const HAVE_TORCH = spawnSync(PYTHON, ['-c', 'import torch, torchvision, numpy, PIL']).status === 0;
 if (!HAVE_TORCH) console.warn('[skip] adaptation e2e: /usr/bin/python3 cannot import torch/torchvision/numpy/PIL (Debian python3-torch python3-torchvision)');
@@ -127,6 +128,13 @@ describeFixtures('test-time adaptation in the browser vs PyTorch', () => {
     expect(Object.keys(adapted.corruptions).sort()).toEqual(['contrast', 'fog']);
     expect(await page.getByTestId('metric-mce-adapted').count()).toBe(1);
     await expect.poll(() => page.locator('h2', { hasText: 'Results:' }).textContent()).toMatch(/source vs BN-adapted \(N=16\)/);
+
+    // For a person to look at: the run settings and the side-by-side results (test-results/screenshots/).
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.getByTestId('adaptation-select').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'adaptation-settings.png') });
+    await page.getByTestId('results').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'adaptation-results.png') });
 
     const lines = await exportLines(page);
     expect(lines).toHaveLength(2 * IMAGES);
