@@ -38,7 +38,7 @@ import { InferenceEngine, shouldRestart } from './inference-engine';
 import { RunCancelled } from './errors';
 import { startTuned } from './auto-tune';
 import { yieldIfBusy } from './main-thread';
-import { forgetInputs, saveInputs } from './saved-inputs';
+import { forgetInputs, saveInputs, savedShifts, withoutHandles } from './saved-inputs';
 import type { BackendChoice, VariantTop } from '../../workers/protocol/inference';
 import { AdaptationError, SOURCE, adaptationId, adaptationLabel, cellBatches, cellOrder, checkAdaptation, isAdapted, isSelfLearning, runVariants, type Adaptation } from '../core/tta/adaptation';
 import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
@@ -498,6 +498,7 @@ export class EvaluationSession {
         cleanName: inputs.clean?.name ?? null,
         datasetHandle: inputs.corrupted?.handle,
         cleanHandle: inputs.clean?.handle,
+        ...(inputs.shifts?.length ? { shifts: savedShifts(inputs.shifts) } : {}),
         backend: inputs.backend,
         batchSize: inputs.batchSize ?? 0,
         runKey: key,
@@ -508,7 +509,7 @@ export class EvaluationSession {
       // real one) only costs the one-click resume: the folders are then picked again.
       await this.deps
         .saveInputs(saved)
-        .catch(() => this.deps.saveInputs({ ...saved, datasetHandle: undefined, cleanHandle: undefined }))
+        .catch(() => this.deps.saveInputs(withoutHandles(saved)))
         .catch(() => {});
       const now = new Date().toISOString();
       const keyed = datasets.map((d, j) => `${d}#${[...digests, ...shiftDigests][j]}`);

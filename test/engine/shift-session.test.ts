@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EvaluationSession, type PipelineEngine, type PipelinePool, type RunInputs, type SessionDeps } from '../../src/engine/evaluation-session';
-import { FileListSource } from '../../src/engine/dataset-source';
+import { FileListSource, HandleSource } from '../../src/engine/dataset-source';
+import { savedFolderNames, shiftsToRestore, type SavedInputs } from '../../src/engine/saved-inputs';
+import { fakeDirectory, type Tree } from '../support/fake-handles';
 import { DEFAULT_CARD } from '../../src/core/model-card';
 import type { CachedPrediction } from '../../src/core/cache-keys';
 import type { PickedFile } from '../../src/engine/picked-files';
@@ -220,5 +222,57 @@ describe('shift datasets in the evaluation session (Node, fakes)', () => {
       { source: new FileListSource(f.r), kind: 'imagenet-r' },
       { source: new FileListSource(f.sketch.slice(0, 2)), kind: 'imagenet-r' },
     ])).toMatch(/both ImageNet-R: one folder per dataset kind/);
+  });
+});
+
+describe('shift datasets in the saved inputs for resuming (Node, fakes)', () => {
+  const rTree = (): Tree => ({
+    [R1]: { 'a.jpg': new TextEncoder().encode(JSON.stringify({ top: idx(R1), masked: idx(R1) })) },
+  });
+
+  it('a run saves each shift folder with its kind and, where there is one, its handle', async () => {
+    const world: World = { cache: new Map(), predicted: 0, subsetsSeen: [] };
+    const deps = fakes(world);
+    const saved: SavedInputs[] = [];
+    deps.saveInputs = async (s) => void saved.push(s);
+    const handle = fakeDirectory('imagenet-r', rTree());
+    const f = folders();
+    const s = new EvaluationSession(deps);
+    await s.run(inputs({ shifts: [{ source: new HandleSource(handle), kind: 'imagenet-r' }, { source: new FileListSource(f.v2), kind: 'imagenet-v2' }] }));
+    expect(s.current.problem).toBe('');
+    expect(saved).toHaveLength(1);
+    expect(saved[0].shifts).toEqual([
+      { name: 'imagenet-r', kind: 'imagenet-r', handle },
+      { name: 'v2', kind: 'imagenet-v2' },
+    ]);
+    expect(savedFolderNames(saved[0])).toEqual(['imagenet-r (ImageNet-R)', 'v2 (ImageNet-V2)']);
+    // On resume: the handle's folder is reopened, the upload-style one must be picked again.
+    expect(shiftsToRestore(saved[0].shifts, [])).toEqual({ reopen: [saved[0].shifts![0]], pickAgain: [saved[0].shifts![1]] });
+    // Already picked again (same kind and folder): nothing left to do; another kind for the folder does not count.
+    const v2Again = { source: new FileListSource(f.v2), kind: 'imagenet-v2' as const };
+    expect(shiftsToRestore(saved[0].shifts, [v2Again]).pickAgain).toEqual([]);
+    expect(shiftsToRestore(saved[0].shifts, [{ ...v2Again, kind: 'imagenet-sketch' }]).pickAgain).toHaveLength(1);
+  });
+
+  it('a store that cannot keep handles still gets the shift folders, without handles', async () => {
+    const world: World = { cache: new Map(), predicted: 0, subsetsSeen: [] };
+    const deps = fakes(world);
+    const saved: SavedInputs[] = [];
+    deps.saveInputs = async (s) => {
+      if ([s.datasetHandle, s.cleanHandle, ...(s.shifts ?? []).map((x) => x.handle)].some(Boolean)) throw new DOMException('cannot clone', 'DataCloneError');
+      saved.push(s);
+    };
+    const s = new EvaluationSession(deps);
+    await s.run(inputs({ corrupted: new FileListSource(folders().corrupted), shifts: [{ source: new HandleSource(fakeDirectory('imagenet-r', rTree())), kind: 'imagenet-r' }] }));
+    expect(s.current.problem).toBe('');
+    expect(saved.map((x) => x.shifts)).toEqual([[{ name: 'imagenet-r', kind: 'imagenet-r' }]]);
+    expect(saved[0].datasetName).toBe('c');
+    expect(savedFolderNames(saved[0])).toEqual(['c', 'imagenet-r (ImageNet-R)']);
+    expect(shiftsToRestore(saved[0].shifts, []).pickAgain).toEqual([{ name: 'imagenet-r', kind: 'imagenet-r' }]);
+  });
+
+  it('inputs saved before shift datasets existed have none to restore', () => {
+    expect(shiftsToRestore(undefined, [])).toEqual({ reopen: [], pickAgain: [] });
+    expect(savedFolderNames({ datasetName: 'imagenet-c', cleanName: 'val' })).toEqual(['imagenet-c', 'val']);
   });
 });
