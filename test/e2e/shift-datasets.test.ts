@@ -5,7 +5,8 @@ import { downloadFrom, waitForDone, type AppSession } from '../support/browser';
 import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { TempDataset } from '../support/temp-dataset';
-import { decodePng, normalizedInput } from '../support/cam-reference';
+import { CAM_FIXTURE_MODELS, decodePng, loadHead, normalizedInput, referenceGradCam, referenceNormalize, referencePearson } from '../support/cam-reference';
+import { resizeAndCenterCrop } from '../../src/core/pillow-resize';
 import { IMAGENET_R_WNIDS } from '../../src/core/data/imagenet-r-wnids';
 import { IMAGENET_A_WNIDS } from '../../src/core/data/imagenet-a-wnids';
 
@@ -85,6 +86,10 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     // Wrong layouts.
     data.write('bad-beyond/0/a.JPEG', readFileSync(original(V2_CLASSES[0]).path)).write('bad-beyond/1203/b.JPEG', readFileSync(original(V2_CLASSES[1]).path));
     data.write('bad-unknown/n99999999/a.JPEG', readFileSync(original(V2_CLASSES[0]).path)).write(`bad-unknown/${R_CLASSES[0]}/b.JPEG`, readFileSync(original(V2_CLASSES[1]).path));
+    // A 224 × 224 ImageNet-R image (a clean crop): the clean protocol still resizes it to 256 and crops, where an
+    // ImageNet-C image of that size is taken as it is — the inspector's CAM must see what the evaluation saw.
+    data.copyFile(original(R_CLASSES[0]).png, `imagenet-r-224/${R_CLASSES[0]}/crop.png`);
+    data.copyFile(original(CLEAN_CLASSES[0]).path, `val-one/${CLEAN_CLASSES[0]}/${original(CLEAN_CLASSES[0]).file}`);
     data.write('bad-mix/17/a.JPEG', readFileSync(original(V2_CLASSES[0]).path)).write(`bad-mix/${SKETCH_CLASSES[0]}/b.JPEG`, readFileSync(original(V2_CLASSES[1]).path));
   });
   afterAll(() => data?.dispose());
@@ -185,6 +190,65 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     expect(rCell).toBe(`${(100 * (1 - wantR.errors / 6)).toFixed(1)} (1000-way ${(100 * (1 - wantR.errors1000! / 6)).toFixed(1)})`);
     const csv = await downloadFrom(page, 'shift-report-csv');
     expect(csv.split('\n')[0]).toMatch(/^run,model,clean_accuracy,imagenet_c_mce,imagenet-r_accuracy,/);
+  }, 300_000);
+
+  it('the inspector names shift images by their dataset, filters them so, and computes their CAM on the clean-protocol input', async () => {
+    const page = app.page;
+    await page.reload();
+    await page.getByTestId('model-input').setInputFiles(MODEL);
+    await page.getByTestId('labels-input').setInputFiles(LABELS_FILE);
+    await page.getByTestId('clean-input').setInputFiles(`${data.root}/val-one`);
+    await addShiftFolder(app, `${data.root}/imagenet-r-224`, 1);
+    await page.getByTestId('shift-kind').nth(0).selectOption('imagenet-r');
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await page.getByTestId('run').click();
+    await waitForDone(page, 300_000);
+    await page.getByTestId('inspector').waitFor({ timeout: 60_000 });
+    const show = page.getByTestId('cam-show');
+    expect(await show.locator('option').evaluateAll((els) => els.map((e) => [(e as HTMLOptionElement).value, e.textContent]))).toEqual([
+      ['', 'all images'],
+      ['clean', 'clean only'],
+      ['shift:imagenet-r', 'ImageNet-R'],
+    ]);
+    const captions = async () => page.getByTestId('cam-image-caption').allTextContents();
+    expect((await captions()).sort()).toEqual(['ImageNet-R', 'clean']);
+    await show.selectOption('clean');
+    expect(await captions()).toEqual(['clean']);
+    await show.selectOption('shift:imagenet-r');
+    expect(await captions()).toEqual(['ImageNet-R']);
+
+    // Grad-CAM of the true class, as the reference computes it on the clean protocol's input (resize 256, crop 224).
+    const m = CAM_FIXTURE_MODELS.squeezenet;
+    const png = decodePng(original(R_CLASSES[0]).png);
+    const camOf = async (rgb: ArrayLike<number>, channels: number) => {
+      const rgba = new Uint8Array(224 * 224 * 4);
+      for (let i = 0; i < 224 * 224; i++) {
+        for (let c = 0; c < 3; c++) rgba[i * 4 + c] = rgb[i * channels + c];
+        rgba[i * 4 + 3] = 255;
+      }
+      const session = await ort.InferenceSession.create(m.onnx);
+      const r = await session.run({ input: new ort.Tensor('float32', normalizedInput(rgba, 224, 224), [1, 3, 224, 224]) }, [m.features]);
+      await session.release();
+      const f = r[m.features];
+      const [, c, h, w] = f.dims;
+      return referenceNormalize(referenceGradCam(f.data as Float32Array, c, h, w, loadHead(m.head, 1000, m.channels), INDEX.get(R_CLASSES[0])!, m.kind));
+    };
+    const crop = resizeAndCenterCrop({ width: png.width, height: png.height, data: png.rgba, channels: 4 }, 256, 224);
+    const cleanProtocol = await camOf(crop.data, crop.channels);
+    const asCorrupted = await camOf(png.rgba, 4);
+
+    await page.locator('[data-testid="cam-image"]').first().click();
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="export-cam"]') as HTMLButtonElement).disabled, undefined, { timeout: 120_000 });
+    const titles = await page.locator('[data-testid="cam-cell"] strong').allTextContents();
+    expect(titles).toEqual(['ImageNet-R']);
+    const cam = JSON.parse(await downloadFrom(page, 'export-cam'));
+    expect(cam.path).toBe(`imagenet-r-224/${R_CLASSES[0]}/crop.png`);
+    expect(cam.target).toBe(INDEX.get(R_CLASSES[0]));
+    const rClean = referencePearson(cam.values, cleanProtocol);
+    const rCorrupted = referencePearson(cam.values, asCorrupted);
+    console.log('ImageNet-R 224×224 CAM: Pearson vs clean protocol', rClean, 'vs taken as it is', rCorrupted);
+    expect(rClean).toBeGreaterThanOrEqual(0.999);
+    expect(rCorrupted).toBeLessThan(rClean);
   }, 300_000);
 
   it('a wrong layout gets a clear message naming the problem', async () => {
