@@ -89,6 +89,8 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     // A 224 × 224 ImageNet-R image (a clean crop): the clean protocol still resizes it to 256 and crops, where an
     // ImageNet-C image of that size is taken as it is — the inspector's CAM must see what the evaluation saw.
     data.copyFile(original(R_CLASSES[0]).png, `imagenet-r-224/${R_CLASSES[0]}/crop.png`);
+    // A Sketch-like folder of every fixture class: a run long enough to be stopped half-way and resumed.
+    for (const w of readdirSync(fixture('imagenet-val-sample')).filter((d) => /^n\d{8}$/.test(d)).slice(0, 200)) data.copyFile(original(w).path, `sketch-all/${w}/${original(w).file}`);
     data.copyFile(original(CLEAN_CLASSES[0]).path, `val-one/${CLEAN_CLASSES[0]}/${original(CLEAN_CLASSES[0]).file}`);
     data.write('bad-mix/17/a.JPEG', readFileSync(original(V2_CLASSES[0]).path)).write(`bad-mix/${SKETCH_CLASSES[0]}/b.JPEG`, readFileSync(original(V2_CLASSES[1]).path));
   });
@@ -249,6 +251,35 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     console.log('ImageNet-R 224×224 CAM: Pearson vs clean protocol', rClean, 'vs taken as it is', rCorrupted);
     expect(rClean).toBeGreaterThanOrEqual(0.999);
     expect(rCorrupted).toBeLessThan(rClean);
+  }, 300_000);
+
+  it('an unfinished run keeps its shift folder for resuming: named in the banner, asked for again, then completed', async () => {
+    const page = app.page;
+    await page.reload();
+    await page.getByTestId('model-input').setInputFiles(MODEL);
+    await page.getByTestId('labels-input').setInputFiles(LABELS_FILE);
+    await addShiftFolder(app, `${data.root}/sketch-all`, 1);
+    await page.getByTestId('shift-kind').nth(0).selectOption('imagenet-sketch');
+    await page.getByTestId('batch-size').fill('1');
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await page.getByTestId('run').click();
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="step-run"] progress') as HTMLProgressElement | null)?.value ?? 0) >= 3, undefined, { timeout: 120_000 });
+    await page.reload();
+    const banner = page.getByTestId('resume-banner');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toContain('on sketch-all (ImageNet-Sketch)');
+    expect(await banner.textContent()).toContain('pick the folder again first');
+    await page.getByTestId('resume').click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="status"]')?.textContent ?? '').startsWith('error'), undefined, { timeout: 30_000 });
+    expect(await page.getByTestId('status').textContent()).toMatch(/pick the folder sketch-all \(as ImageNet-Sketch\) again/);
+    await addShiftFolder(app, `${data.root}/sketch-all`, 1);
+    await page.getByTestId('shift-kind').nth(0).selectOption('imagenet-sketch');
+    await page.getByTestId('resume').click();
+    await waitForDone(page, 300_000);
+    const result = JSON.parse(await downloadFrom(page, 'export-json'));
+    const n = readdirSync(`${data.root}/sketch-all`).length;
+    expect(result.shifts['imagenet-sketch'].n).toBe(n);
+    expect(result.counts.fromCache).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
   it('a wrong layout gets a clear message naming the problem', async () => {
