@@ -24,9 +24,7 @@ import sys
 import time
 from copy import deepcopy
 
-import numpy as np
 import torch
-import torch.nn as nn
 import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,27 +39,8 @@ _spec.loader.exec_module(ref)
 
 
 def build_resnet(fixtures: str, seed: int, calibration_images: int, arch: str = 'resnet18') -> torchvision.models.ResNet:
-    """A torchvision ResNet, random weights; BN affine random (last BN of each residual branch small), running
-    statistics calibrated on clean fixture images in train mode with cumulative averaging."""
-    torch.manual_seed(seed)
-    net = getattr(torchvision.models, arch)()
-    last = 'bn3' if arch in ('resnet50', 'resnet101', 'resnet152') else 'bn2'
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for name, m in net.named_modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_((0.5 + torch.rand(m.weight.shape, generator=g)) * (0.25 if name.endswith(last) else 1))
-                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
-                m.momentum = None
-        net.fc.weight.copy_(0.05 * torch.randn(net.fc.weight.shape, generator=g))
-        net.fc.bias.copy_(0.1 * torch.randn(net.fc.bias.shape, generator=g))
-        root = os.path.join(fixtures, 'imagenet-val-sample')
-        clean = sorted(os.path.join(root, d, f) for d in os.listdir(root) for f in os.listdir(os.path.join(root, d)))
-        clean = clean[:: max(1, len(clean) // max(1, calibration_images))][:calibration_images]
-        net.train()
-        for k in range(0, len(clean), 16):
-            net(torch.from_numpy(np.stack([ref.clean_crop(p) for p in clean[k:k + 16]])))
-    return net.eval()
+    """make-tta-reference.py's random-weight ResNet with calibrated BN statistics, here a ResNet-18 by default."""
+    return ref.build_model(fixtures, seed, calibration_images, arch)
 
 
 def rel(fixtures: str, path: str) -> str:

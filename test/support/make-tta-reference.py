@@ -174,17 +174,19 @@ def cell_paths(fixtures: str, cell: str) -> List[str]:
     return sorted(os.path.join(root, d, f) for d in os.listdir(root) for f in os.listdir(os.path.join(root, d)))
 
 
-def build_model(fixtures: str, seed: int, calibration_images: int) -> torchvision.models.ResNet:
-    """Random weights; BN affine parameters random (as tools/export-onnx/make_synthetic.py: the last BN of each
-    residual branch small, as in trained ResNets, so float32 stays well-conditioned through 16 blocks); BN
-    running statistics calibrated on clean fixture images (train mode, momentum None)."""
+def build_model(fixtures: str, seed: int, calibration_images: int, arch: str = 'resnet50') -> torchvision.models.ResNet:
+    """A torchvision ResNet (`arch`), random weights; BN affine parameters random (as
+    tools/export-onnx/make_synthetic.py: the last BN of each residual branch small, as in trained ResNets, so float32
+    stays well-conditioned through 16 blocks); BN running statistics calibrated on clean fixture images (train mode,
+    momentum None)."""
     torch.manual_seed(seed)
-    net = torchvision.models.resnet50()
+    net = getattr(torchvision.models, arch)()
+    last = 'bn3' if arch in ('resnet50', 'resnet101', 'resnet152') else 'bn2'
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for name, m in net.named_modules():
             if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_((0.5 + torch.rand(m.weight.shape, generator=g)) * (0.25 if name.endswith('bn3') else 1))
+                m.weight.copy_((0.5 + torch.rand(m.weight.shape, generator=g)) * (0.25 if name.endswith(last) else 1))
                 m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=g))
                 m.momentum = None
         net.fc.weight.copy_(0.05 * torch.randn(net.fc.weight.shape, generator=g))
