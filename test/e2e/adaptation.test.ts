@@ -28,7 +28,8 @@ import { BN_FOLDED_MESSAGE } from '../../src/core/tta/bn-adapt';
 
 const SCREENSHOTS = join(PROJECT_ROOT, 'test-results', 'screenshots');
 const PYTHON = '/usr/bin/python3';
-const HAVE_TORCH = spawnSync(PYTHON, ['-c', 'import torch, torchvision, numpy, PIL']).status === 0;
+// .ci/run installs PyTorch: under CI a missing PyTorch fails these tests instead of skipping them.
+const HAVE_TORCH = spawnSync(PYTHON, ['-c', 'import torch, torchvision, numpy, PIL']).status === 0 || !!process.env.CI;
 if (!HAVE_TORCH) console.warn('[skip] adaptation e2e: /usr/bin/python3 cannot import torch/torchvision/numpy/PIL (Debian python3-torch python3-torchvision)');
 
 const REL = 1e-3;

@@ -17,7 +17,8 @@ import { useApp } from '../support/use-app';
 import { TempDataset } from '../support/temp-dataset';
 
 const PYTHON = '/usr/bin/python3';
-const HAVE_TORCH = spawnSync(PYTHON, ['-c', 'import torch, torchvision']).status === 0;
+// .ci/run installs PyTorch: under CI a missing PyTorch fails these tests instead of skipping them.
+const HAVE_TORCH = spawnSync(PYTHON, ['-c', 'import torch, torchvision']).status === 0 || !!process.env.CI;
 if (!HAVE_TORCH) console.warn('[skip] exported-model e2e: /usr/bin/python3 cannot import torch/torchvision (Debian python3-torch python3-torchvision)');
 
 describeFixtures('a model exported by tools/export-onnx runs in the app', () => {
