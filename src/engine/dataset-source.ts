@@ -312,16 +312,20 @@ export class CombinedSource implements DatasetSource {
     const cells: CellSpec[] = [];
     let files = 0;
     let grouped = 0;
+    // A fresh map each scan: the picker scans once for its summary and the run scans again (a map kept from the first
+    // scan made the second see every folder as "picked twice" and find no images).
+    const owner = new Map<string, DatasetSource>();
     for (const p of this.parts) {
       const s = await p.scan(role, ignored);
       for (const c of s.cells) {
-        if (this.owner.has(c.dir)) continue; // the same folder picked twice
-        this.owner.set(c.dir, p);
+        if (owner.has(c.dir)) continue; // the same folder picked twice
+        owner.set(c.dir, p);
         cells.push(c);
       }
       if (s.layout === 'grouped') grouped += s.cells.length;
       files = s.fileCount === null || files === null ? (null as unknown as number) : files + s.fileCount;
     }
+    this.owner = owner;
     return summarise(cells.sort(cellOrder), grouped, files);
   }
 

@@ -89,5 +89,9 @@ describe('FileListSource and CombinedSource', () => {
     expect(scan.cells.map((c) => c.dir)).toEqual(['snow/1', 'snow/2', 'fog/3']);
     expect(scan.fileCount).toBe(3);
     expect((await both.file(scan.cells[2], 'n01', 'a.JPEG')).name).toBe('a.JPEG');
+    // Scanned again (the picker scans for its summary, the run scans again): the same cells, not "picked twice".
+    const again = await both.scan('corrupted', new IgnoredFiles());
+    expect(again.cells.map((c) => c.dir)).toEqual(['snow/1', 'snow/2', 'fog/3']);
+    expect(again.fileCount).toBe(3);
   });
 });
