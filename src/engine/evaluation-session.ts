@@ -103,6 +103,11 @@ export interface SessionState {
   /** A cancelled run kept as partial (it still needs saving to the runs library by the caller). */
   readonly partial: ResultDocument | null;
   /**
+   * Every setting's partial result of a cancelled run that compared source and adapted side by side (`partials[0]`
+   * is `partial`); `[partial]` otherwise, empty when nothing was evaluated.
+   */
+  readonly partials: readonly ResultDocument[];
+  /**
    * Every setting's result of a run that compared source and adapted side by side, in order (`results[0]` is
    * `result`); just `[result]` otherwise, empty before a result.
    */
@@ -121,6 +126,7 @@ const INITIAL: SessionState = {
   result: null,
   sanity: [],
   partial: null,
+  partials: [],
   results: [],
 };
 
@@ -403,7 +409,7 @@ export class EvaluationSession {
     mark('run-start');
     const controller = (this.controller = new AbortController());
     let engine: PipelineEngine | null = null;
-    let finishPartial: (() => Promise<ResultDocument | null>) | null = null;
+    let finishPartial: (() => Promise<ResultDocument[]>) | null = null;
     let release: (() => void) | null = null;
     try {
       const bytes = await inputs.model.arrayBuffer().catch((e: Error) => {
@@ -598,8 +604,13 @@ export class EvaluationSession {
         return doc;
       };
 
-      const counters = variants[0].counters;
-      finishPartial = async () => (counters.inferred + counters.fromCache > 0 ? makeResult(variants[0], { ...counters, partial: true }) : null);
+      // Cancelled: each setting that evaluated anything is kept as a partial run (the adapted one of a side-by-side run
+      // too: its predictions are cached, and its cells are as far as the source's).
+      finishPartial = async () => {
+        const out: ResultDocument[] = [];
+        for (const v of variants) if (v.counters.inferred + v.counters.fromCache > 0) out.push(await makeResult(v, { ...v.counters, partial: true }));
+        return out;
+      };
       this.set({ status: 'running' });
       const evaluated = await this.pipeline({
           engine: engine!,
@@ -665,8 +676,8 @@ export class EvaluationSession {
       });
     } catch (err) {
       if (err instanceof RunCancelled) {
-        const partial = (await finishPartial?.()) ?? null;
-        this.set({ status: 'cancelled', partial, result: null });
+        const partials = (await finishPartial?.()) ?? [];
+        this.set({ status: 'cancelled', partial: partials[0] ?? null, partials, result: null });
       } else this.fail((err as Error).message);
     } finally {
       release?.();

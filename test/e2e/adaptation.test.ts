@@ -129,6 +129,8 @@ describeFixtures('test-time adaptation in the browser vs PyTorch', () => {
     expect(Object.keys(adapted.corruptions).sort()).toEqual(['contrast', 'fog']);
     expect(await page.getByTestId('metric-mce-adapted').count()).toBe(1);
     await expect.poll(() => page.locator('h2', { hasText: 'Results:' }).textContent()).toMatch(/source vs BN-adapted \(N=16\)/);
+    // Side by side the inspector shows the source model's predictions and maps: no note.
+    expect(await page.getByTestId('cam-adapted-note').count()).toBe(0);
 
     // For a person to look at: the run settings and the side-by-side results (test-results/screenshots/).
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -169,6 +171,8 @@ describeFixtures('test-time adaptation in the browser vs PyTorch', () => {
     const worst = compare(lines.map((l) => ({ path: l.path, top5: l.top5, logits: l.logits_top5 })), ref.entropy);
     console.log(`entropy minimisation in the browser vs TENT forward_and_adapt: max rel ${worst.toExponential(2)}; ${((Date.now() - t0) / 1000).toFixed(1)} s (inference ${result.timing.seconds.toFixed(1)} s)`);
     expect(worst).toBeLessThan(REL);
+    // The inspector shows the adapted predictions and says its maps are the source model's.
+    await expect.poll(() => page.getByTestId('cam-adapted-note').textContent(), { timeout: 60_000 }).toMatch(/the entropy-adapted \(TENT, B=4, .*\) predictions; the maps are computed with the source model/);
   });
 
   it('a model whose BN was folded at export: the card says so and an adapted run fails with the message', async () => {

@@ -55,6 +55,8 @@ interface World {
   /** File names in the order the decode pool got them (batch after batch). */
   decoded: string[];
   startFails?: Error;
+  /** Called after each predict with the number of predicts so far (e.g. to cancel mid-run). */
+  onCall?: (calls: number) => void;
 }
 
 function fakes(world: World): SessionDeps {
@@ -81,6 +83,7 @@ function fakes(world: World): SessionDeps {
     },
     async predictVariants(tensor: Float32Array, n: number, _subset: Int32Array | undefined, options: PredictOptions) {
       world.calls.push({ images: names(tensor, n), reset: !!options.reset, run: options.run, variantsCall: true });
+      world.onCall?.(world.calls.length);
       return { k: 5, inferMs: 0, variants: variants.map((a, vi) => (options.run && !options.run[vi] ? null : topFor(tensor, n, a.method === 'none' ? 0 : 1))) };
     },
     async restart() {},
@@ -233,6 +236,26 @@ describe('test-time adaptation in the session (Node, fakes)', () => {
     await s.run(inputs(dataset(), { compare: true, compareBn: { prior: 16, batch: 4 } }));
     expect(world.calls).toHaveLength(0);
     expect(s.current.results.map((r) => r.counts.fromCache)).toEqual([30, 30]);
+  });
+
+  it('compare, cancelled: source and adapted are each kept as a partial result', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    world.onCall = (n) => {
+      if (n === 3) s.cancel();
+    };
+    await s.run(inputs(dataset(), { compare: true, compareBn: { prior: 16, batch: 4 } }));
+    expect(s.current.status).toBe('cancelled');
+    const [source, adapted] = s.current.partials;
+    expect(s.current.partials).toHaveLength(2);
+    expect(source).toBe(s.current.partial);
+    expect(source.adaptation).toBeUndefined();
+    expect(adapted.adaptation).toEqual(BN);
+    // The same images in both: the batches both settings saw before the cancel.
+    expect(adapted.counts.images).toBe(source.counts.images);
+    expect(source.counts.images).toBeGreaterThanOrEqual(8);
+    expect(source.counts.images).toBeLessThan(31);
+    expect(adapted.notes?.some((n) => n.startsWith('cancelled'))).toBe(true);
   });
 
   it('a changed file re-infers it for the source model but its whole cell for the adapted setting', async () => {
