@@ -173,6 +173,8 @@ describeFixtures('test-time adaptation in the browser vs PyTorch', () => {
     expect(worst).toBeLessThan(REL);
     // The inspector shows the adapted predictions and says its maps are the source model's.
     await expect.poll(() => page.getByTestId('cam-adapted-note').textContent(), { timeout: 60_000 }).toMatch(/the entropy-adapted \(TENT, B=4, .*\) predictions; the maps are computed with the source model/);
+    await page.getByTestId('cam-adapted-note').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'adaptation-inspector.png') });
   });
 
   it('a model whose BN was folded at export: the card says so and an adapted run fails with the message', async () => {
