@@ -8,10 +8,13 @@
  *  - when `cfg.fs` is given, `window.showDirectoryPicker` returns a stand-in File System Access directory tree of
  *    an ImageNet-C layout of any size, generated lazily: a directory's children are made when it is iterated or
  *    looked up, never stored, so 4.75 M files cost the stand-in nothing but the 50 fixture Blobs of each cell
- *    (fetched once, from a made-up same-origin path the bench serves with context.route). Iterators yield in
+ *    (each fetched once, when a file showing it is first opened, from a made-up same-origin path the bench serves
+ *    with context.route). Iterators yield in
  *    batches of `cfg.fs.batch` entries with a macrotask between batches (MessageChannel: no timer clamping), as
  *    Chromium's own iteration does with its IPC batches. The handles are ordinary objects with an own function-
  *    valued property, so IndexedDB cannot store them (DataCloneError), like any non-native handle.
+ *    `window.__scale.classLimit = k` (set by the bench between picks) makes every severity folder hold only its
+ *    first k class folders: the cache pre-fill (bench/scale-cache.ts) lets the app infer that small tree first.
  *
  * Plain JavaScript in a string, not a function: tsx's transpiler may wrap named functions in helpers that do not
  * exist in the page.
@@ -49,7 +52,9 @@ const SCRIPT = String.raw`
     installedAt: epoch(),
     longtasks: [], progress: [], status: [], clicks: [], changes: [], tickGaps: [], errors: [],
     pickCalls: [], listedSeenAt: null, listProblem: null, maxTickGap: 0, appear: [],
-    standin: { dirIterations: 0, entriesYielded: 0, getFileCalls: 0, lookups: 0, cellFetches: 0 },
+    // Set by the bench at run time: every severity folder then holds only its first classLimit class folders.
+    classLimit: null,
+    standin: { dirIterations: 0, entriesYielded: 0, getFileCalls: 0, lookups: 0, cellFetches: 0 /* fixture fetches */ },
   });
 
   try {
@@ -124,22 +129,26 @@ const SCRIPT = String.raw`
   });
   C.wnids.forEach(function (w, i) { wnidIndex.set(w, i); });
   var NO_CLONE = function () {};
+  // Fixture Blobs fetched one by one, when a file that shows that fixture is first opened (a real folder opens one
+  // file, not its cell's 50).
   var blobs = new Map();
-  var cellBlobs = function (ci) {
-    var p = blobs.get(ci);
+  var blobOf = function (ci, k) {
+    var key = ci + ':' + k, p = blobs.get(key);
     if (!p) {
       S.standin.cellFetches++;
-      var cs = C.cells[ci], all = [];
-      for (var k = 0; k < C.fixturesPerCell; k++) {
-        all.push(fetch(C.fixtureBase + cs[0] + '/' + cs[1] + '/' + k).then(function (r) {
-          if (!r.ok) throw new Error('fixture ' + r.url + ': HTTP ' + r.status);
-          return r.blob();
-        }));
-      }
-      p = Promise.all(all);
-      blobs.set(ci, p);
+      var cs = C.cells[ci];
+      p = fetch(C.fixtureBase + cs[0] + '/' + cs[1] + '/' + k).then(function (r) {
+        if (!r.ok) throw new Error('fixture ' + r.url + ': HTTP ' + r.status);
+        return r.blob();
+      });
+      blobs.set(key, p);
     }
     return p;
+  };
+  var cellBlobs = function (ci) {
+    var all = [];
+    for (var k = 0; k < C.fixturesPerCell; k++) all.push(blobOf(ci, k));
+    return Promise.all(all);
   };
   var ch = new MessageChannel(), waiting = [];
   ch.port1.onmessage = function () { var r = waiting.shift(); if (r) r(); };
@@ -152,7 +161,7 @@ const SCRIPT = String.raw`
     switch (n.d) {
       case 0: return { count: corrs.length, dir: true, name: function (i) { return corrs[i]; }, child: function (i) { return { d: 1, c: corrs[i] }; } };
       case 1: { var sv = sevsOf.get(n.c); return { count: sv.length, dir: true, name: function (i) { return sv[i]; }, child: function (i) { return { d: 2, c: n.c, s: sv[i] }; } }; }
-      case 2: return { count: C.wnids.length, dir: true, name: function (i) { return C.wnids[i]; }, child: function (i) { return { d: 3, c: n.c, s: n.s, w: i }; } };
+      case 2: return { count: S.classLimit ? Math.min(S.classLimit, C.wnids.length) : C.wnids.length, dir: true, name: function (i) { return C.wnids[i]; }, child: function (i) { return { d: 3, c: n.c, s: n.s, w: i }; } };
       case 3: return { count: C.perClass, dir: false, name: function (j) { return stemOf(n.w, j) + '.JPEG'; }, child: function (j) { return { d: 4, c: n.c, s: n.s, w: n.w, j: j }; } };
       default: return { count: 0, dir: false, name: null, child: null };
     }
@@ -161,7 +170,7 @@ const SCRIPT = String.raw`
     switch (n.d) {
       case 0: return corrs.indexOf(name);
       case 1: return sevsOf.get(n.c).indexOf(name);
-      case 2: { var w = wnidIndex.get(name); return w === undefined ? -1 : w; }
+      case 2: { var w = wnidIndex.get(name); return w === undefined || (S.classLimit && w >= S.classLimit) ? -1 : w; }
       case 3: {
         var m = STEM.exec(name);
         if (!m) return -1;
@@ -240,12 +249,14 @@ const SCRIPT = String.raw`
     value: async function () {
       S.standin.getFileCalls++;
       var n = this._node, ci = cellIndex.get(n.c + '/' + n.s);
-      var bl = await cellBlobs(ci);
-      return new File([bl[(n.w + n.j) % bl.length]], this.name, { type: 'image/jpeg', lastModified: C.lastModified });
+      var b = await blobOf(ci, (n.w + n.j) % C.fixturesPerCell);
+      return new File([b], this.name, { type: 'image/jpeg', lastModified: C.lastModified });
     },
     writable: true, configurable: true,
   });
 
+  // Sizes of the fixture Blobs of cell ci (what getFile() gives file j of class w: blob (w + j) mod count).
+  S.cellBlobSizes = async function (ci) { return (await cellBlobs(ci)).map(function (b) { return b.size; }); };
   var root = new StandInDirectoryHandle(C.rootName, { d: 0 });
   // The stand-in's own cost: the app's walk (for await values(), await getFile() one by one) without the app.
   S.walkStandIn = async function (limit, withFiles) {

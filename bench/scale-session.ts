@@ -78,9 +78,9 @@ export class BenchSession {
     return this.app.page;
   }
 
-  static async open(url: string, cfg: PageScriptConfig, opts: { rssLimitMB: number; deadlineMs: number }): Promise<BenchSession> {
+  static async open(url: string, cfg: PageScriptConfig, opts: { rssLimitMB: number; deadlineMs: number; profile?: string }): Promise<BenchSession> {
     const before = new Set(browserChildren().map((b) => b.pid));
-    const app = await openApp(url);
+    const app = await openApp(url, { profile: opts.profile });
     const mine = browserChildren().filter((b) => !before.has(b.pid));
     if (mine.length !== 1) {
       await app.close().catch(() => {});
@@ -88,6 +88,8 @@ export class BenchSession {
     }
     const cdp = await app.context.newCDPSession(app.page);
     await cdp.send('Performance.enable');
+    // A kept profile: its service worker (and caches) belong to the build served last time; IndexedDB stays.
+    if (opts.profile) await cdp.send('Storage.clearDataForOrigin', { origin: new URL(url).origin, storageTypes: 'service_workers,cache_storage' } as never);
     const s = new BenchSession(app, mine[0].pid, mine[0].profile, cdp, opts.rssLimitMB);
     try {
       await s.prepare(cfg, opts.deadlineMs);

@@ -37,13 +37,31 @@
  *   SCALE_THREADS           WASM threads to choose in the app (default: the app's auto)
  *   SCALE_FULL=250000       also run one corruption (5 cells) to done on SCALE_FULL_PATH (default handle),
  *                           export both, with SCALE_FULL_TIMEOUT_S (default 7200)
+ *   SCALE_VERIFY_CACHE      after a run to done, read every cached record of the evaluation back out of IndexedDB and
+ *                           recompute the per-cell error counts in Node against the result JSON (default 1 for
+ *                           SCALE_FULL, 0 otherwise); the exported JSONL is always recounted the same way
+ *   SCALE_CACHED=4750000    a re-run from a full cache at that size (handle path): the app infers the tree limited to
+ *                           one class folder per cell (allocating the evaluation number and giving every fixture's real
+ *                           prediction), the bench pre-fills the other records into IndexedDB (bench/scale-cache.ts,
+ *                           SCALE_PREFILL_BATCH records a transaction, default 20000), reloads, picks the whole tree
+ *                           and measures Run → results, memory, long tasks and both exports; with
+ *                           SCALE_CACHED_FIRST_RERUN (default 1) the app first re-runs the tree once (reading the
+ *                           per-image records and storing its cell summaries, as a full run would) and the run after
+ *                           that is the one measured
+ *   SCALE_TRACE=1           trace long main-thread tasks (≥ SCALE_TRACE_MIN_MS, default 200) in a ring buffer and
+ *                           summarise what ran inside each (bench/scale-trace.ts); SCALE_TRACE_KEEP keeps the files
+ *   SCALE_PROFILE=<dir>     CPU profile of the page's main thread from Run to done (.cpuprofile there), top self
+ *                           times printed (not with SCALE_TRACE)
+ *   SCALE_EXPORT_PREDICTIONS=0  skip the per-image export
+ *   SCALE_EXPORT_TIMEOUT_S  limit for one export's download (default 3600: 4.75 M records are read back one by one)
+ *   SCALE_RESULTS           file name under bench/ for the results (default scale-results.json)
  *   SCALE_TMP               where the model, downloads and hard-linked trees go (default the OS temp dir; must
  *                           be on the fixtures' filesystem for the trees)
  *   SHIFTLENS_DIST          the build to serve (default dist; the script's `vite build` writes there)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -53,6 +71,8 @@ import { scaleModelBytes } from './scale-model';
 import { BenchSession, DATASET_REGION, DidNotHold, FIXTURE_BASE, sleep, TimedOut, type PageLog } from './scale-session';
 import { allWnids, buildLinkedTree, cellsFor, PER_CLASS, removeTree, STANDARD_SIZES } from './scale-tree';
 import type { RssSnapshot } from './scale-procs';
+import { compareCounts, evaluationIdOf, jsonlCounts, prefillCache, readCacheCounts } from './scale-cache';
+import { LongTaskTracer, type LongTaskTrace } from './scale-trace';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const num = (k: string, d: number) => Number(env(k, String(d)));
@@ -73,11 +93,31 @@ const THREADS = process.env.SCALE_THREADS ? Number(process.env.SCALE_THREADS) : 
 const FULL = num('SCALE_FULL', 0);
 const FULL_PATH = env('SCALE_FULL_PATH', 'handle') as PathKind;
 const FULL_TIMEOUT_MS = num('SCALE_FULL_TIMEOUT_S', 7200) * 1000;
-const RESULTS = join(PROJECT_ROOT, 'bench', 'scale-results.json');
+const CACHED = num('SCALE_CACHED', 0);
+const PREFILL_BATCH = num('SCALE_PREFILL_BATCH', 20_000);
+const VERIFY_CACHE = process.env.SCALE_VERIFY_CACHE;
+const TRACE = env('SCALE_TRACE', '0') !== '0';
+/** SCALE_PROFILE=<dir>: a CPU profile of the page's main thread from Run to done, written there, top self times printed. */
+const PROFILE = process.env.SCALE_PROFILE ?? null;
+/** SCALE_EXPORT_PREDICTIONS=0: only the result JSON is exported (quicker experiments). */
+const EXPORT_PREDICTIONS = env('SCALE_EXPORT_PREDICTIONS', '1') !== '0';
+const EXPORT_TIMEOUT_MS = num('SCALE_EXPORT_TIMEOUT_S', 3600) * 1000;
+/**
+ * SCALE_CACHED_PROFILE=<dir>: the Chromium profile of SCALE_CACHED is kept there, and a later run that finds it
+ * filled (its scale-prefill.json: same size and model) skips the seed run, the pre-fill and the first re-run. The app
+ * is then served on SCALE_PORT (default 41730: IndexedDB belongs to the origin) and its service worker and caches are
+ * cleared first, so the build measured is the one served.
+ */
+const CACHED_PROFILE = process.env.SCALE_CACHED_PROFILE ?? null;
+const PORT = num('SCALE_PORT', CACHED_PROFILE ? 41730 : 0);
+const CACHED_FIRST_RERUN = env('SCALE_CACHED_FIRST_RERUN', '1') !== '0';
+const TRACE_MIN_MS = num('SCALE_TRACE_MIN_MS', 200);
+const RESULTS = join(PROJECT_ROOT, 'bench', process.env.SCALE_RESULTS ?? 'scale-results.json');
 const LABELS = fixture('labels', 'imagenet_class_index.json');
 const LAST_MODIFIED = Date.UTC(2019, 0, 1);
 
 type PathKind = 'handle' | 'webkitdir';
+type Mode = 'window' | 'full' | 'cached';
 
 interface Sample {
   label: string;
@@ -95,7 +135,7 @@ interface Sample {
 interface Measurement {
   size: number;
   path: PathKind;
-  mode: 'window' | 'full';
+  mode: Mode;
   status: 'ok' | 'did not hold' | 'timeout' | 'error';
   reason?: string;
   cells: number;
@@ -106,7 +146,13 @@ interface Measurement {
   window?: { from: number; to: number; images: number; seconds: number };
   resume?: Record<string, unknown>;
   finish?: { doneAt: number; runSeconds: number; imagesPerSec: number } | { skipped: string };
-  exports?: Record<string, { seconds: number; secondsToDownload: number; bytes: number; fileName: string } | { error: string }>;
+  exports?: Record<string, { seconds: number; secondsToDownload: number; bytes: number; fileName: string; check?: unknown } | { error: string }>;
+  /** Counts recomputed in Node from the cache (IndexedDB) and from the exported JSONL, against the result JSON. */
+  verify?: Record<string, unknown>;
+  /** SCALE_CACHED: the seed run and the pre-fill of the cache. */
+  prefill?: Record<string, unknown> & { firstRerun?: Record<string, unknown> };
+  /** SCALE_TRACE: what ran inside the long tasks. */
+  traces?: LongTaskTrace[];
   derived: {
     listSeconds: number | null;
     runToFirstSeconds: number | null;
@@ -124,6 +170,9 @@ interface Measurement {
     longestTasks: { at: number; phase: string; ms: number }[];
     maxStallMs: number | null;
     resumeSeconds: number | null;
+    /** Run clicked → status done, and → the results section shown. */
+    runToDoneSeconds: number | null;
+    runToResultsSeconds: number | null;
     exportJsonSeconds: number | null;
     exportPredictionsSeconds: number | null;
   };
@@ -323,10 +372,10 @@ async function waitFirstInference(sess: BenchSession, clickAt: number, onPlanned
 const statusOf = (sess: BenchSession) => sess.eval<string>(`(document.querySelector('[data-testid="status"]') || {}).textContent || ''`);
 const lastProgress = (sess: BenchSession) => sess.eval<ProgressEntry | null>('window.__scale.progress[window.__scale.progress.length - 1] || null');
 
-async function exportOne(sess: BenchSession, testid: string, dir: string) {
+async function exportOne(sess: BenchSession, testid: string, dir: string, inspect?: (file: string) => Promise<unknown>) {
   try {
     const t0 = Date.now();
-    const [download] = await Promise.all([sess.page.waitForEvent('download', { timeout: 900_000 }), sess.page.getByTestId(testid).click({ timeout: 120_000 })]);
+    const [download] = await Promise.all([sess.page.waitForEvent('download', { timeout: EXPORT_TIMEOUT_MS }), sess.page.getByTestId(testid).click({ timeout: 120_000 })]);
     const t1 = Date.now();
     const file = join(dir, `${testid}-${download.suggestedFilename()}`);
     await download.saveAs(file); // streamed to disk by Playwright, never held in this process
@@ -334,17 +383,144 @@ async function exportOne(sess: BenchSession, testid: string, dir: string) {
     if (failure) return { error: failure };
     const t2 = Date.now();
     const bytes = statSync(file).size;
+    const check = inspect ? await inspect(file).catch((e: Error) => ({ error: e.message })) : undefined;
     rmSync(file, { force: true });
-    return { seconds: (t2 - t0) / 1000, secondsToDownload: (t1 - t0) / 1000, bytes, fileName: download.suggestedFilename() };
+    return { seconds: (t2 - t0) / 1000, secondsToDownload: (t1 - t0) / 1000, bytes, fileName: download.suggestedFilename(), ...(check === undefined ? {} : { check }) };
   } catch (e) {
     sess.check();
     return { error: (e as Error).message.split('\n')[0] };
   }
 }
 
+/** The functions with the most self time in a CPU profile, as lines. */
+function topSelf(profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[]; samples: number[]; timeDeltas: number[] }, n: number): string[] {
+  const dt = new Map<number, number>();
+  profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0)));
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    total += us;
+    const f = node.callFrame;
+    const k = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`;
+    byFn.set(k, (byFn.get(k) ?? 0) + us);
+  }
+  return [`total ${(total / 1e6).toFixed(1)} s sampled`, ...[...byFn].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`)];
+}
+
+// ---------------------------------------------------------------------------------------------------- cache pre-fill
+
+/** wnid → index in the label list the bench gives the app (imagenet_class_index.json). */
+function labelIndexOf(): Map<string, number> {
+  const index = JSON.parse(readFileSync(LABELS, 'utf8')) as Record<string, [string, string]>;
+  return new Map(Object.entries(index).map(([k, v]) => [v[0], Number(k)]));
+}
+
+/**
+ * SCALE_CACHED: the app infers the tree limited to its first class folder per cell (so the evaluation number is the
+ * app's own and every fixture's prediction is real), the bench writes the records of every other file, and the page
+ * is reloaded: what follows measures a user re-running the whole tree from a full cache.
+ */
+async function seedAndPrefill(
+  s: BenchSession,
+  m: Measurement,
+  cells: { corruption: string; severity: number }[],
+  rootName: string,
+  modelPath: string,
+  modelSha256: string,
+  phase: (p: string) => void,
+  sample: (label: string) => Promise<void>,
+): Promise<void> {
+  phase('prefill: seed run');
+  await setModelAndLabels(s.page, modelPath);
+  await s.eval('window.__scale.classLimit = 1');
+  const t0 = Date.now();
+  const p = await pick(s, 'handle', null);
+  await waitListed(s, p.at, false);
+  await clickAndTime(s, 'run');
+  await s.until(
+    'the seed run to finish',
+    async () => {
+      const st = await statusOf(s);
+      if (st && (st.startsWith('error') || st === 'cancelled')) throw new Error(`the seed run stopped: ${st}`);
+      return st === 'done' ? true : null;
+    },
+    LIST_TIMEOUT_MS,
+    1000,
+  );
+  const seedSeconds = (Date.now() - t0) / 1000;
+  await s.eval('window.__scale.classLimit = null');
+  const ev = await evaluationIdOf(s, modelSha256);
+  console.log(`    seed run (1 class folder per cell, ${(cells.length * PER_CLASS).toLocaleString()} images) done in ${seedSeconds.toFixed(1)} s; evaluation number ${ev.id}`);
+  phase('prefill: writing');
+  const labels = labelIndexOf();
+  const wnids = allWnids();
+  const pf = await prefillCache(
+    s,
+    { id: ev.id, rootName, cells: cells.map((c) => [c.corruption, c.severity]), wnids, labels: wnids.map((w) => labels.get(w)!), perClass: PER_CLASS, batch: PREFILL_BATCH },
+    (line) => console.log(`    ${line}`),
+  );
+  console.log(`    pre-filled ${pf.records.toLocaleString()} records in ${pf.seconds.toFixed(0)} s (${Math.round(pf.recordsPerSec).toLocaleString()}/s); seeds with another size: ${pf.sizeMismatches}, unreadable seeds: ${pf.unreadableSeeds}`);
+  m.prefill = { seedSeconds: round(seedSeconds, 1), evaluationKey: ev.key, evaluationId: ev.id, ...pf, seconds: round(pf.seconds, 1), recordsPerSec: Math.round(pf.recordsPerSec), batch: PREFILL_BATCH };
+  await sample('after pre-fill');
+  phase('prefill: reload');
+  await s.page.reload({ timeout: 300_000 });
+  await s.page.getByTestId('run').waitFor({ timeout: 120_000 });
+  await s.collectGarbage();
+  await sleep(5000);
+  await sample('after reload');
+  if (CACHED_FIRST_RERUN) {
+    // The cache as the bench wrote it has per-image records only; the app's own first re-run reads those (image by
+    // image) and stores a summary per cell, as a full run would have. The run measured next is the one after it.
+    phase('prefill: first re-run');
+    await setModelAndLabels(s.page, modelPath);
+    const t1 = Date.now();
+    const p1 = await pick(s, 'handle', null);
+    await waitListed(s, p1.at, false);
+    const click = await clickAndTime(s, 'run');
+    let next = Date.now() + SAMPLE_SECONDS * 4000;
+    await s.until(
+      'the first re-run to finish',
+      async () => {
+        const st = await statusOf(s);
+        if (st && (st.startsWith('error') || st === 'cancelled')) throw new Error(`the first re-run stopped: ${st}`);
+        if (Date.now() >= next) {
+          next += SAMPLE_SECONDS * 4000;
+          const lp = await lastProgress(s);
+          console.log(`    first re-run: ${lp ? `${lp[1].toLocaleString()} of ${lp[2].toLocaleString()}` : '?'} after ${Math.round((Date.now() - click) / 1000)} s`);
+        }
+        return st === 'done' ? true : null;
+      },
+      FULL_TIMEOUT_MS,
+      1000,
+    );
+    const log = await s.pageLog();
+    const doneAt = log?.status.filter((x) => x[1] === 'done').pop()?.[0] ?? Date.now();
+    const longest = Math.max(0, ...(log?.longtasks ?? []).filter((t) => t[0] >= click && t[0] <= doneAt).map((t) => t[1]));
+    const fast = s.fast.filter((f) => f[0] >= t1);
+    m.prefill.firstRerun = {
+      runToDoneSeconds: round((doneAt - click) / 1000, 1),
+      maxRendererMB: Math.round(Math.max(...fast.map((f) => f[3]))),
+      maxBrowserMB: Math.round(Math.max(...fast.map((f) => f[2]))),
+      longestTaskMs: Math.round(longest),
+      fromCacheText: await s.eval<string>(`(document.querySelector('[data-testid="progress"]')?.nextElementSibling || {}).textContent || null`),
+    };
+    console.log(`    first re-run (per-image records → cell summaries): Run → done ${m.prefill.firstRerun.runToDoneSeconds} s, renderer ≤ ${m.prefill.firstRerun.maxRendererMB} MB`);
+    await sample('after the first re-run');
+    phase('prefill: reload');
+    await s.page.reload({ timeout: 300_000 });
+    await s.page.getByTestId('run').waitFor({ timeout: 120_000 });
+    await s.collectGarbage();
+    await sleep(5000);
+    await sample('after reload');
+  }
+  // The model and labels again (a reload forgets them); the measured run starts from the pick.
+}
+
 // ---------------------------------------------------------------------------------------------------- one measurement
 
-async function measure(url: string, size: number, path: PathKind, mode: 'window' | 'full', work: string, modelPath: string): Promise<Measurement> {
+async function measure(url: string, size: number, path: PathKind, mode: Mode, work: string, modelPath: string, modelSha256: string): Promise<Measurement> {
+  const toDone = mode !== 'window';
   const cells = cellsFor(size);
   const rootName = `imagenet-c-${size}`;
   const m: Measurement = {
@@ -389,6 +565,12 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
   };
   let firstAt = 0;
   let windowEnd = 0;
+  let tracer: LongTaskTracer | null = null;
+  const pollTrace = async () => {
+    if (!tracer || !sess) return;
+    const lt = await sess.eval<[number, number][]>('window.__scale.longtasks');
+    if (lt) await tracer.poll(lt);
+  };
   try {
     const wnids = allWnids();
     const cfg = {
@@ -399,11 +581,29 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
           : null,
     };
     const limit = path === 'webkitdir' ? Math.min(RSS_LIMIT_MB, WEBKITDIR_RSS_STOP_MB) : RSS_LIMIT_MB;
-    sess = await BenchSession.open(url, cfg, { rssLimitMB: limit, deadlineMs: mode === 'full' ? FULL_TIMEOUT_MS : SIZE_TIMEOUT_MS });
+    const profile = mode === 'cached' && CACHED_PROFILE ? CACHED_PROFILE : undefined;
+    const marker = profile ? join(profile, 'scale-prefill.json') : null;
+    const filled = marker && existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { size: number; modelSha256: string; prefill: Measurement['prefill'] }) : null;
+    const reuse = !!filled && filled.size === size && filled.modelSha256 === modelSha256;
+    if (profile) mkdirSync(profile, { recursive: true });
+    sess = await BenchSession.open(url, cfg, { rssLimitMB: limit, deadlineMs: toDone ? FULL_TIMEOUT_MS : SIZE_TIMEOUT_MS, profile });
     const s = sess;
     phase('setup');
+    if (reuse) {
+      // (BenchSession.open has cleared the kept profile's service worker: the build measured is the one served.)
+      m.prefill = { reusedProfile: profile, ...filled.prefill };
+      console.log(`    re-using the filled cache in ${profile} (pre-filled ${String(filled.prefill?.records ?? '?')} records earlier)`);
+    }
     await sample('start');
-    if (path === 'handle' && CALIBRATE_FILES > 0) {
+    if (mode === 'cached' && !reuse) {
+      await seedAndPrefill(s, m, cells, rootName, modelPath, modelSha256, phase, sample);
+      if (marker) writeFileSync(marker, JSON.stringify({ size, modelSha256, prefill: m.prefill }));
+    }
+    if (TRACE) {
+      tracer = new LongTaskTracer(s.cdp, (e) => s.eval(e), work, TRACE_MIN_MS);
+      await tracer.start();
+    }
+    if (path === 'handle' && CALIBRATE_FILES > 0 && mode !== 'cached') {
       // What listing costs the stand-in alone: walking the whole tree, and getFile() on the first files.
       type Walk = { files: number; seconds: number };
       const a = await s.eval<Walk>(`window.__scale.walkStandIn(${size}, false)`, LIST_TIMEOUT_MS);
@@ -433,6 +633,11 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
     await sample('after pick');
 
     phase('planning');
+    if (PROFILE) {
+      await s.cdp.send('Profiler.enable');
+      await s.cdp.send('Profiler.setSamplingInterval', { interval: 500 } as never);
+      await s.cdp.send('Profiler.start');
+    }
     const clickAt = await clickAndTime(s, 'run');
     const start = await waitFirstInference(s, clickAt, () => sample('after planning'));
     firstAt = start.firstAt;
@@ -451,7 +656,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
     console.log(`    run → first inference ${m.run.runToFirstSeconds} s (progress bar after ${m.run.planSeconds ?? '?'} s, total ${start.total?.toLocaleString() ?? '?'} then) · ${engineInfo ?? ''}`);
 
     phase('running');
-    const runFor = mode === 'full' ? Infinity : RUN_SECONDS * 1000;
+    const runFor = toDone ? Infinity : RUN_SECONDS * 1000;
     let nextSample = Date.now() + SAMPLE_SECONDS * 1000;
     let finished = false;
     for (;;) {
@@ -468,6 +673,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
         nextSample += SAMPLE_SECONDS * 1000;
         await sample(`running +${Math.round((now - firstAt) / 1000)} s`);
       }
+      await pollTrace();
       await sleep(1000);
     }
     windowEnd = Date.now();
@@ -540,10 +746,10 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       const total = last?.[2] ?? size;
       const rest = total - (last?.[1] ?? 0);
       const eta = rate && rate > 0 ? rest / rate : Infinity;
-      if (mode === 'full' || eta <= FINISH_BUDGET_S) {
+      if (toDone || eta <= FINISH_BUDGET_S) {
         phase('finishing');
         console.log(`    finishing: ${rest.toLocaleString()} images left, ~${Math.round(eta)} s`);
-        const limitMs = mode === 'full' ? FULL_TIMEOUT_MS : Math.max(120_000, eta * 3000);
+        const limitMs = toDone ? FULL_TIMEOUT_MS : Math.max(120_000, eta * 3000);
         let nextS = Date.now() + SAMPLE_SECONDS * 1000;
         await s.until(
           'the run to finish',
@@ -554,6 +760,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
               nextS += SAMPLE_SECONDS * 1000;
               await sample('finishing');
             }
+            await pollTrace();
             return st === 'done' ? true : null;
           },
           limitMs,
@@ -570,13 +777,56 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
       const runSeconds = (doneAt - (m.resume ? (m.resume.clickAt as number) : clickAt)) / 1000;
       m.finish = { doneAt, runSeconds: round(runSeconds, 1)!, imagesPerSec: round(size / Math.max(runSeconds, 1e-3), 1)! };
       if (!finished) await sample('done');
+      if (PROFILE) {
+        const { profile } = (await s.cdp.send('Profiler.stop')) as { profile: Parameters<typeof topSelf>[0] };
+        writeFileSync(join(PROFILE, `scale-${size}-${mode}.cpuprofile`), JSON.stringify(profile));
+        console.log(`    CPU profile, Run → done (self time):\n${topSelf(profile, 20).map((l) => `      ${l}`).join('\n')}`);
+      }
+      // The results section shown (the page's own log of when test ids appear).
+      const appear = await s.eval<[number, string, boolean][]>('window.__scale.appear');
+      const click = (m.resume ? (m.resume.clickAt as number) : clickAt) - 5;
+      const shownAt = (appear ?? []).find((a) => a[1] === 'results' && a[2] && a[0] >= click)?.[0] ?? null;
+      (m.finish as Record<string, unknown>).resultsShownAt = shownAt;
+      if (tracer) {
+        const lt = await s.eval<[number, number][]>('window.__scale.longtasks');
+        if (lt) await tracer.checkpoint(lt);
+      }
       phase('export');
+      let resultDoc: { corruptions: Record<string, { severities: Record<string, { n: number; errors: number }> }>; counts?: unknown } | null = null;
+      const jsonCheck = async (file: string) => {
+        resultDoc = JSON.parse(readFileSync(file, 'utf8'));
+        return { counts: resultDoc!.counts };
+      };
+      const jsonlCheck = async (file: string) => {
+        const c = await jsonlCounts(file, rootName);
+        const differences = resultDoc ? compareCounts(resultDoc, c.cells) : ['no result JSON to compare with'];
+        return { lines: c.lines, seconds: round(c.seconds, 1), argmaxNotFirst: c.argmaxNotFirst, equalToResult: differences.length === 0, differences: differences.slice(0, 20) };
+      };
       m.exports = {
-        'export-json': await exportOne(s, 'export-json', work),
-        'export-predictions': await exportOne(s, 'export-predictions', work),
+        'export-json': await exportOne(s, 'export-json', work, jsonCheck),
+        ...(EXPORT_PREDICTIONS ? { 'export-predictions': await exportOne(s, 'export-predictions', work, jsonlCheck) } : {}),
       };
       for (const [k, v] of Object.entries(m.exports)) console.log(`    ${k}: ${'error' in v ? `failed: ${v.error}` : `${v.seconds.toFixed(1)} s, ${(v.bytes / 1e6).toFixed(1)} MB`}`);
       await sample('after exports');
+      if (VERIFY_CACHE === '1' || (VERIFY_CACHE === undefined && mode === 'full')) {
+        phase('verify');
+        const labelOf = labelIndexOf();
+        const ev = await evaluationIdOf(s, modelSha256);
+        const c = await readCacheCounts(s, ev.id, rootName, labelOf);
+        const differences = resultDoc ? compareCounts(resultDoc, c.cells) : ['no result JSON to compare with'];
+        m.verify = { evaluationKey: ev.key, evaluationId: ev.id, records: c.records, seconds: round(c.seconds, 1), argmaxNotFirst: c.argmaxNotFirst, labelMismatches: c.labelMismatches, cells: c.cells, equalToResult: differences.length === 0, differences: differences.slice(0, 20) };
+        console.log(`    cache recount in Node: ${c.records.toLocaleString()} records in ${c.seconds.toFixed(1)} s → ${differences.length ? `DIFFERENT from the result JSON: ${differences.slice(0, 3).join('; ')}` : 'equal to the result JSON, cell by cell'}`);
+      }
+      const jl = m.exports['export-predictions'];
+      if (jl && 'check' in jl && jl.check) console.log(`    JSONL recount in Node: ${JSON.stringify(jl.check).slice(0, 300)}`);
+    }
+    if (tracer) {
+      await tracer.stop().catch((e) => console.log(`    trace: ${(e as Error).message}`));
+      m.traces = tracer.found;
+      for (const t of tracer.found) {
+        console.log(`    long task ${t.ms} ms (cpu ${t.cpuMs ?? '?'} ms) ${t.name}: ${t.events.filter((e) => e.depth <= 1).slice(0, 6).map((e) => `${e.name} ${e.ms} ms${e.detail ? ` [${e.detail.slice(0, 80)}]` : ''}`).join(' · ')}`);
+        if (t.js?.length) console.log(`      JS (${t.samples} samples): ${t.js.slice(0, 5).map((j) => `${j.fn} ${j.where} ×${j.self}`).join(' · ')}`);
+      }
     }
     await keepPage();
   } catch (e) {
@@ -599,6 +849,7 @@ async function measure(url: string, size: number, path: PathKind, mode: 'window'
     console.log(`    ✗ ${m.status}: ${m.reason}`);
     if (!killed) await keepPage().catch(() => {});
   } finally {
+    if (tracer) m.traces = tracer.found;
     if (sess) {
       m.console = sess.app.consoleLines.filter((l) => !l.startsWith('log:') && !l.startsWith('debug:')).slice(0, 80);
       m.rssEvery2s = sess.fast.map((f) => [f[0], f[1], round(f[2], 0), round(f[3], 0), round(f[4], 0), round(f[5], 0), round(f[6], 0), round(f[7], 0), round(f[8], 1), round(f[9], 1), round(f[10], 1)]);
@@ -632,6 +883,8 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
     return v.length ? Math.max(...v) : null;
   };
   const fast = m.rssEvery2s as [number, string, number, number, number, number, number, number, number, number, number][];
+  const measuredFrom = m.mode === 'cached' ? (m.phases.find((p) => p[0] === 'listing')?.[1] ?? 0) : 0;
+  const measured = fast.filter((f) => f[0] >= measuredFrom);
   const byPhase: Measurement['derived']['maxRssByPhase'] = {};
   for (let i = 0; i < fast.length; i++) {
     const f = fast[i];
@@ -654,7 +907,7 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
   if (first && firstAt) {
     // Over the steady window (as images/s): the first minute after the first inference still carries planning's garbage.
     const end = Math.min(windowEnd || Infinity, reloadAt);
-    const start = m.mode === 'full' ? firstAt : firstAt + Math.min(60_000, (end - firstAt) / 3);
+    const start = m.mode !== 'window' ? firstAt : firstAt + Math.min(60_000, (end - firstAt) / 3);
     const hp = m.samples.filter((s) => s.t >= start && s.t <= end && s.heapUsedMB !== null && s.progress !== null).map((s) => [s.progress!, s.heapUsedMB!] as [number, number]);
     const rp = fast
       .filter((f) => f[0] >= start && f[0] <= end)
@@ -667,10 +920,10 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
   // images/s over the steady window: the last 2/3 of the run window (60–180 s after the first inference by default).
   let ips: number | null = null;
   if (first && firstAt) {
-    const runEnd = m.mode === 'full' && m.finish && 'doneAt' in m.finish ? m.finish.doneAt : Math.min(windowEnd || Infinity, reloadAt);
+    const runEnd = m.mode !== 'window' && m.finish && 'doneAt' in m.finish ? m.finish.doneAt : Math.min(windowEnd || Infinity, reloadAt);
     const lastT = first.progress.length ? first.progress[first.progress.length - 1][0] : firstAt;
     const to = Math.min(runEnd, lastT);
-    const from = m.mode === 'full' ? firstAt : firstAt + Math.min(60_000, (to - firstAt) / 3);
+    const from = m.mode !== 'window' ? firstAt : firstAt + Math.min(60_000, (to - firstAt) / 3);
     const a = progressAt(first.progress, from);
     const b = progressAt(first.progress, to);
     if (a !== null && b !== null && to > from) {
@@ -699,10 +952,11 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
   m.derived = {
     listSeconds: m.listed?.seconds ?? null,
     runToFirstSeconds: m.run?.runToFirstSeconds ?? null,
-    maxHeapMB: maxOf(m.samples.map((s) => s.heapUsedMB)),
-    maxRendererMB: maxOf(fast.map((f) => f[3])),
-    maxBrowserMB: maxOf(fast.map((f) => f[2])),
-    maxTotalMB: maxOf(fast.map((f) => f[7])),
+    // The pre-fill of SCALE_CACHED is set-up, not the run measured: maxima from the reloaded page on.
+    maxHeapMB: maxOf(m.samples.filter((s) => !measuredFrom || s.t >= measuredFrom).map((s) => s.heapUsedMB)),
+    maxRendererMB: maxOf(measured.map((f) => f[3])),
+    maxBrowserMB: maxOf(measured.map((f) => f[2])),
+    maxTotalMB: maxOf(measured.map((f) => f[7])),
     maxRssByPhase: byPhase,
     heapMBPer100k: round(heapSlope === null ? null : heapSlope * 100_000, 1),
     rendererMBPer100k: round(rssSlope === null ? null : rssSlope * 100_000, 1),
@@ -712,6 +966,8 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
     longestTasks: tasks.slice(0, 10).map((t) => ({ at: t[0], phase: phaseAt(m, t[0]), ms: round(t[1], 0)! })),
     maxStallMs: stalls.length ? round(Math.max(...stalls.map((s) => s[1])), 0) : null,
     resumeSeconds: (m.resume?.clickToFirstSeconds as number | undefined) ?? null,
+    runToDoneSeconds: m.finish && 'doneAt' in m.finish && m.run && m.mode !== 'window' ? round((m.finish.doneAt - m.run.clickAt) / 1000, 1) : null,
+    runToResultsSeconds: m.finish && 'resultsShownAt' in m.finish && m.run && m.mode !== 'window' && typeof (m.finish as Record<string, unknown>).resultsShownAt === 'number' ? round(((m.finish as Record<string, number>).resultsShownAt - m.run.clickAt) / 1000, 1) : null,
     exportJsonSeconds: ex('export-json'),
     exportPredictionsSeconds: ex('export-predictions'),
   };
@@ -720,15 +976,16 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
 // ---------------------------------------------------------------------------------------------------- table, main
 
 function table(ms: Measurement[]): string {
-  const head = ['size', 'path', 'list s', 'run→first s', 'max heap MB', 'max renderer MB', 'max browser MB', 'longest task ms', 'images/s', 'resume s', 'export s (json/pred)', 'status'];
+  const head = ['size', 'path', 'list s', 'run→first s', 'run→results s', 'max heap MB', 'max renderer MB', 'max browser MB', 'longest task ms', 'images/s', 'resume s', 'export s (json/pred)', 'JSONL MB', 'status'];
   const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const rows = ms.map((m) => {
     const d = m.derived;
     return [
       m.size.toLocaleString('en-US'),
-      m.mode === 'full' ? `${m.path} (full)` : m.path,
+      m.mode === 'window' ? m.path : `${m.path} (${m.mode === 'full' ? 'full' : 'from a full cache'})`,
       f(d.listSeconds),
       f(d.runToFirstSeconds),
+      f(d.runToResultsSeconds),
       f(d.maxHeapMB, 0),
       f(d.maxRendererMB, 0),
       f(d.maxBrowserMB, 0),
@@ -736,6 +993,10 @@ function table(ms: Measurement[]): string {
       f(d.imagesPerSec),
       f(d.resumeSeconds),
       d.exportJsonSeconds === null && d.exportPredictionsSeconds === null ? '–' : `${f(d.exportJsonSeconds)}/${f(d.exportPredictionsSeconds)}`,
+      (() => {
+        const e = m.exports?.['export-predictions'];
+        return e && 'bytes' in e ? f(e.bytes / 1e6, 0) : '–';
+      })(),
       m.status === 'ok' ? 'ok' : `${m.status}: ${m.reason ?? ''}`.slice(0, 90),
     ];
   });
@@ -753,6 +1014,7 @@ function chromiumVersion(): string {
 }
 
 async function main(): Promise<void> {
+  if (PROFILE && TRACE) throw new Error('SCALE_PROFILE and SCALE_TRACE both use the page\'s CPU profiler: choose one');
   if (!HAVE_FIXTURES) throw new Error('bench:scale needs ../shared/fixtures (imagenet-c-mini and labels)');
   const work = mkdtempSync(join(process.env.SCALE_TMP ?? tmpdir(), 'shiftlens-scale-'));
   const modelBytes = scaleModelBytes();
@@ -795,12 +1057,14 @@ async function main(): Promise<void> {
       batch: BATCH,
       threads: THREADS,
       full: FULL || null,
+      cached: CACHED || null,
+      trace: TRACE ? { minMs: TRACE_MIN_MS } : null,
       model: { bytes: modelBytes.length, sha256: createHash('sha256').update(modelBytes).digest('hex'), graph: 'GlobalAveragePool → Flatten → Gemm 3→1000, input [N,3,224,224]' },
     },
     measurements: [] as Measurement[],
   };
   const save = () => writeFileSync(RESULTS, JSON.stringify(doc, null, 1));
-  const server = await startPreview();
+  const server = await startPreview(PORT);
   const url = serverUrl(server);
   const stop = async () => {
     await server.close().catch(() => {});
@@ -825,7 +1089,7 @@ async function main(): Promise<void> {
           continue;
         }
         console.log(`\n${size.toLocaleString()} files · ${path}`);
-        const m = await measure(url, size, path, 'window', work, modelPath);
+        const m = await measure(url, size, path, 'window', work, modelPath, doc.config.model.sha256);
         doc.measurements.push(m);
         save();
         if (path === 'webkitdir' && m.status !== 'ok') webkitStopped = `${size.toLocaleString()} files did not hold: ${m.reason}`;
@@ -833,7 +1097,12 @@ async function main(): Promise<void> {
     }
     if (FULL) {
       console.log(`\n${FULL.toLocaleString()} files · ${FULL_PATH} · full run to done`);
-      doc.measurements.push(await measure(url, FULL, FULL_PATH, 'full', work, modelPath));
+      doc.measurements.push(await measure(url, FULL, FULL_PATH, 'full', work, modelPath, doc.config.model.sha256));
+      save();
+    }
+    if (CACHED) {
+      console.log(`\n${CACHED.toLocaleString()} files · handle · re-run from a full cache`);
+      doc.measurements.push(await measure(url, CACHED, 'handle', 'cached', work, modelPath, doc.config.model.sha256));
       save();
     }
   } finally {

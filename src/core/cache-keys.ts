@@ -67,6 +67,37 @@ export function folderPrefix(id: number, dir: string): string {
   return `p${id}|${dir}/`;
 }
 
+/**
+ * A finished cell's outcomes in one record, so a re-run from a full cache reads one value per cell instead of 50,000
+ * (IndexedDB reads are per record: 4.75 M of them take many minutes). Keyed `s<id>|<cell folder>/`, outside the
+ * `p<id>|` predictions (not counted as predictions) but within `cellSummaryPrefix(id, picked folder)` for clearing.
+ * Written after the cell's per-image predictions, whenever a cell has finished and was not itself read from its
+ * summary; used only when the cell's listing (and labels) digest is unchanged and spot checks pass (see
+ * evaluation-session.ts): the per-image predictions stay the truth (inspector, export, fallback).
+ */
+export interface CellSummary {
+  readonly v: 1;
+  /** digest of the cell's images in index order (class folder, file name, label): ImageIndex.cellDigest */
+  readonly digest: string;
+  /** Outcome state per image (image-index.ts: 0 pending, 1 correct, 2 wrong, 3 unreadable). */
+  readonly state: Uint8Array;
+  /** Top-1 class per image (−1 when none). */
+  readonly top: Int16Array;
+  /** [image within the cell, reason] of the unreadable images. */
+  readonly unreadable: [number, string][];
+  /** The spot checks of a re-run: up to 4 images with an outcome, evenly spread, as [image within the cell, `<class>/<file>`]. */
+  readonly spots: [number, string][];
+}
+
+export function cellSummaryKey(id: number, dir: string): string {
+  return `s${id}|${dir}/`;
+}
+
+/** Prefix of the cell summaries of one evaluation (`folder` absent) or of one picked folder. */
+export function cellSummaryPrefix(id: number, folder?: string): string {
+  return folder === undefined ? `s${id}|` : `s${id}|${folder}/`;
+}
+
 export function runKey(e: EvaluationKey, datasets: readonly string[]): string {
   return `${RUN_PREFIX}${e.modelSha256}|${e.preprocessing}|${e.logitsOutput}|${datasets.join('+')}${adaptationSuffix(e)}`;
 }

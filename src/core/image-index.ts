@@ -14,6 +14,7 @@ import { SEVERITIES, corruptionRank } from './corruption-catalog';
 import type { CellCounts, CorruptionCounts } from './metrics';
 import { ALL_CELL_IDS, CORRECT, OutcomesError, WRONG, encodeCell, predictionCellId, type ImageOutcomes } from './outcomes';
 import { SHIFT_KINDS, emptyShiftCounts, isMaskedKind, shiftLabel, subsetIndices, type ShiftCounts, type ShiftKind } from './shift-datasets';
+import { fmix32, seededHash32 } from './hash';
 
 /** A folder of images: one corruption × severity, or the clean images (corruption and severity null). */
 export interface CellSpec {
@@ -141,6 +142,11 @@ export class ImageIndex {
       id = this.names.length;
       this.names.push(file);
       this.nameIds.set(file, id);
+      // Its digest hashes now (cellDigest), spread over the steps that intern names.
+      this.nameHashes.reserve(2);
+      this.nameHashes.data[2 * id] = seededHash32(file, 0x9e3779b9);
+      this.nameHashes.data[2 * id + 1] = seededHash32(file, 0x85ebca77);
+      this.nameHashes.length += 2;
     }
     return id;
   }
@@ -164,6 +170,14 @@ export class ImageIndex {
    * list must be left out by the caller (they are reported, not evaluated). Returns the cell's index.
    */
   addCell(spec: CellSpec, classes: readonly { folder: string; files: readonly string[] }[]): number {
+    return drain(this.addCellSteps(spec, classes));
+  }
+
+  /**
+   * addCell in steps of about 8,192 images, for a caller that yields to the page between them (a 50,000-image cell
+   * is tens of milliseconds of sorting and interning). The cell and its images appear only at the last step.
+   */
+  *addCellSteps(spec: CellSpec, classes: readonly { folder: string; files: readonly string[] }[]): Generator<void, number> {
     const sorted = [...classes].sort((a, b) => byCodeUnits(a.folder, b.folder));
     if (spec.shift) this.shiftFlags.set(this.cells.length, new Uint8Array(classes.reduce((s, c) => s + c.files.length, 0)));
     let n = 0;
@@ -171,6 +185,7 @@ export class ImageIndex {
     for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.reserve(n);
     const start = this.size;
     let i = start;
+    let stepFrom = i;
     for (const c of sorted) {
       const cid = this.classId(c.folder, spec.shift);
       for (const f of [...c.files].sort(byCodeUnits)) {
@@ -179,6 +194,10 @@ export class ImageIndex {
         this.state.data[i] = PENDING;
         this.top.data[i] = -1;
         i++;
+      }
+      if (i - stepFrom >= 8192) {
+        stepFrom = i;
+        yield;
       }
     }
     for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.length = i;
@@ -379,6 +398,66 @@ export class ImageIndex {
     return this.stems[nid];
   }
 
+  /** Two 32-bit hashes per interned class folder (made when first needed: few) and file name (made when interned). */
+  private classHashes = new Uint32Array(0);
+  private readonly nameHashes = new Grow((n) => new Uint32Array(n));
+
+  /**
+   * A 64-bit digest (16 hex digits) of one cell's images in index order: class folder, file name and label of
+   * each. Equal digests: the same images, in the same order, scored against the same labels.
+   */
+  cellDigest(k: number): string {
+    const cell = this.cells[k];
+    if (this.classHashes.length < 2 * this.classes.length) {
+      const next = new Uint32Array(2 * this.classes.length);
+      next.set(this.classHashes);
+      for (let c = this.classHashes.length / 2; c < this.classes.length; c++) {
+        next[2 * c] = seededHash32(this.classes[c], 0x9e3779b9);
+        next[2 * c + 1] = seededHash32(this.classes[c], 0x85ebca77);
+      }
+      this.classHashes = next;
+    }
+    const ch = this.classHashes;
+    const nh = this.nameHashes.data;
+    let a = fmix32(0x9e3779b9 ^ cell.count);
+    let b = fmix32(0x85ebca77 ^ cell.count);
+    for (let i = cell.start; i < cell.start + cell.count; i++) {
+      const c = this.cls.data[i];
+      const n = this.name.data[i];
+      const l = this.labelOf[c] + 1;
+      a = fmix32(fmix32(fmix32(a ^ ch[2 * c]) ^ nh[2 * n]) ^ l);
+      b = fmix32(fmix32(fmix32(b ^ ch[2 * c + 1]) ^ nh[2 * n + 1]) ^ l);
+    }
+    return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+  }
+
+  /** One cell's outcomes (copies), for its cache summary. */
+  cellOutcomes(k: number): { state: Uint8Array; top: Int16Array; unreadable: [number, string][] } {
+    const { start, count } = this.cells[k];
+    const unreadable: [number, string][] = [];
+    for (const [i, reason] of this.unreadable) if (i >= start && i < start + count) unreadable.push([i - start, reason]);
+    return { state: this.state.data.slice(start, start + count), top: this.top.data.slice(start, start + count), unreadable };
+  }
+
+  /**
+   * Sets one cell's outcomes from its cache summary (made by cellOutcomes for the same cellDigest); pending images
+   * stay pending. Returns how many readable images got an outcome.
+   */
+  applyCellOutcomes(k: number, o: { state: Uint8Array; top: Int16Array; unreadable: readonly [number, string][] }): number {
+    const { start, count } = this.cells[k];
+    if (o.state.length !== count || o.top.length !== count) throw new RangeError(`cell ${k}: ${o.state.length} outcomes for ${count} images`);
+    const reasons = new Map(o.unreadable);
+    let readable = 0;
+    for (let d = 0; d < count; d++) {
+      const st = o.state[d];
+      if (st === STATE_CORRECT || st === STATE_WRONG) {
+        this.setPrediction(start + d, o.top[d]);
+        readable++;
+      } else if (st === STATE_UNREADABLE) this.setUnreadable(start + d, reasons.get(d) ?? 'unreadable');
+    }
+    return readable;
+  }
+
   /** Unreadable images by path, sorted. */
   unreadableList(): { path: string; reason: string }[] {
     return [...this.unreadable].map(([i, reason]) => ({ path: this.path(i), reason })).sort((a, b) => byCodeUnits(a.path, b.path));
@@ -430,7 +509,9 @@ export class ImageIndex {
     const cells: Record<string, string> = {};
     for (const id of ALL_CELL_IDS) {
       const states = byCell.get(id);
-      if (states) cells[id] = encodeCell(states);
+      if (!states) continue;
+      cells[id] = encodeCell(states);
+      yield; // one cell of 50,000 images a step (95 of them at full size)
     }
     return { keys, cells };
   }

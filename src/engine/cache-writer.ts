@@ -1,4 +1,4 @@
-import type { CachedPrediction, RunRecord } from '../core/cache-keys';
+import type { CachedPrediction, CellSummary, RunRecord } from '../core/cache-keys';
 import { StorageFullError, storePredictions } from './prediction-cache';
 
 /**
@@ -7,6 +7,8 @@ import { StorageFullError, storePredictions } from './prediction-cache';
  */
 export class CacheWriter {
   private pending: [string, CachedPrediction][] = [];
+  /** Cell summaries, written with (never before) the predictions enqueued before them. */
+  private summaries: [string, CellSummary][] = [];
   private chain: Promise<void> = Promise.resolve();
   private paused: { error: StorageFullError; release: () => void; wait: Promise<void> } | null = null;
   private failure: unknown = null;
@@ -16,7 +18,7 @@ export class CacheWriter {
     private readonly onPause: (message: string) => void,
     private readonly onResume: () => void,
     /** Where batches go (IndexedDB; tests give a fake). */
-    private readonly store: (entries: readonly [string, CachedPrediction][], run: RunRecord) => Promise<void> = storePredictions,
+    private readonly store: (entries: readonly [string, CachedPrediction][], run: RunRecord, summaries?: readonly [string, CellSummary][]) => Promise<void> = storePredictions,
   ) {}
 
   get isPaused(): boolean {
@@ -34,6 +36,12 @@ export class CacheWriter {
 
   enqueue(entries: [string, CachedPrediction][]): void {
     this.pending.push(...entries);
+    if (!this.paused) this.chain = this.chain.then(() => this.flush());
+  }
+
+  /** A finished cell's summary: stored in the transaction of the predictions enqueued so far (or a later one). */
+  enqueueSummary(key: string, summary: CellSummary): void {
+    this.summaries.push([key, summary]);
     if (!this.paused) this.chain = this.chain.then(() => this.flush());
   }
 
@@ -72,7 +80,7 @@ export class CacheWriter {
     for (;;) {
       await this.chain;
       await this.gate();
-      if (this.pending.length === 0 && !(finished && !this.run.finished)) return;
+      if (this.pending.length === 0 && this.summaries.length === 0 && !(finished && !this.run.finished)) return;
       this.chain = this.chain.then(() => this.flush(finished));
     }
   }
@@ -80,7 +88,8 @@ export class CacheWriter {
   private async flush(finished = false): Promise<void> {
     if (this.paused || this.failure) return;
     const batch = this.pending;
-    if (batch.length === 0 && !(finished && !this.run.finished)) return;
+    const summaries = this.summaries;
+    if (batch.length === 0 && summaries.length === 0 && !(finished && !this.run.finished)) return;
     const next: RunRecord = {
       ...this.run,
       inferredStored: this.run.inferredStored + batch.length,
@@ -88,11 +97,13 @@ export class CacheWriter {
       finished: finished || this.run.finished,
     };
     this.pending = [];
+    this.summaries = [];
     try {
-      await this.store(batch, next);
+      await this.store(batch, next, summaries);
       this.run = next;
     } catch (e) {
       this.pending = [...batch, ...this.pending];
+      this.summaries = [...summaries, ...this.summaries];
       if (e instanceof StorageFullError) {
         let release!: () => void;
         const wait = new Promise<void>((r) => (release = r));

@@ -12,17 +12,25 @@
  * cached images, evenly spread, are opened and compared; if all match, the cell's other cached predictions are
  * reused unopened; if any differs, every cached image of that cell is opened and checked, and those that changed
  * are evaluated again. A cached prediction made against another label is never reused.
+ *
+ * Cell summaries (re-run from a full cache): once a cell has an outcome for every image under a setting, its outcomes
+ * are also stored as one record (`CellSummary`, cache-keys.ts, keyed by the setting's evaluation number, so an
+ * adapted setting's summaries are its own) with a digest of the cell's images and labels. When a re-run lists the
+ * cell with the same digest, up to SPOT_CHECKS of its images, evenly spread, are checked — their per-image
+ * predictions must be there and agree, and their files must match in size and date — and the cell's outcomes come
+ * from the summary: one read instead of 50,000. Anything else falls back to the per-image rule above. (Shift
+ * datasets keep outcomes of their own per image and are always read image by image.)
  */
 import { indexOfClass, resolveLabels, type LabelSet } from '../core/labels';
 import type { ModelCard } from '../core/model-card';
-import { ImageIndex, drainYielding, isCleanCell, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
+import { ImageIndex, drainYielding, isCleanCell, PENDING, STATE_CORRECT, STATE_UNREADABLE, STATE_WRONG, type CellSpec } from '../core/image-index';
 import { SHIFT_KINDS } from '../core/shift-datasets';
 import { imagePreprocessing } from '../core/inspector-images';
 import { addShiftCells, checkShiftListing, maskedTop1Of, recordOutcome, reusableFor, type ShiftCachedPrediction, type ShiftInput } from './shift-run';
 import { buildResult, predictionLine, type ResultDocument, type RunTiming } from '../core/result-document';
 import { OutcomesError, decodeOutcomes, outcomesProblems } from '../core/outcomes';
 import { sanityCheck, type SanityWarning } from '../core/sanity-check';
-import { folderPrefix, preprocessingId, runKey, shortPredictionKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
+import { cellSummaryKey, folderPrefix, preprocessingId, runKey, shortPredictionKey, type CachedPrediction, type CellSummary, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 import { selectInClass, describeSubset, type SubsetSpec } from '../core/subsets';
 import { robustbenchMce, robustbenchMissing, ROBUSTBENCH_SUBSET_SIZE } from '../core/robustbench';
 import type { ImagePrediction } from '../core/aggregate';
@@ -30,7 +38,8 @@ import { cellSsimPairs, type SsimPair } from '../core/ssim-plan';
 import { sha256Hex } from '../core/sha256';
 import { preprocessingOf } from '../core/preprocessing';
 import { CacheWriter } from './cache-writer';
-import { evaluationId, getRun, readPrefix, requestPersistence, storePredictions } from './prediction-cache';
+import { LineEncoder, SinkError, fileSink, memorySink, type ByteSink } from './jsonl-sink';
+import { evaluationId, getRun, readPrefix, readRecords, readSummary, requestPersistence, storePredictions } from './prediction-cache';
 import { IgnoredFiles, datasetDigest, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
 import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
 import { DecoderPool } from './decoder-pool';
@@ -45,6 +54,8 @@ import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
 
 export const APP_VERSION = '0.1.0';
 const SPOT_CHECKS = 4;
+/** The per-image export's file in the origin's private file system (replaced by the next export). */
+export const PREDICTIONS_EXPORT_FILE = 'shiftlens-predictions-export.jsonl';
 
 export interface RunInputs {
   readonly modelName: string;
@@ -155,8 +166,14 @@ export interface SessionDeps {
   decoderPool(size: number): PipelinePool;
   evaluationId(e: EvaluationKey): Promise<number>;
   readPrefix(prefix: string): Promise<Map<string, CachedPrediction>>;
+  /**
+   * A cell's summary (one record) and predictions by key (its spot checks). Without both, no summary is read (every
+   * cell goes by the per-image rule); summaries are still handed to `store`.
+   */
+  readSummary?(key: string): Promise<CellSummary | undefined>;
+  readRecords?(keys: readonly string[]): Promise<(CachedPrediction | undefined)[]>;
   getRun(key: string): Promise<RunRecord | undefined>;
-  store(entries: readonly [string, CachedPrediction][], run: RunRecord): Promise<void>;
+  store(entries: readonly [string, CachedPrediction][], run: RunRecord, summaries?: readonly [string, CellSummary][]): Promise<void>;
   saveInputs(s: Parameters<typeof saveInputs>[0]): Promise<unknown>;
   /** Frees the copy of the model kept for resuming (a finished run has nothing to resume). */
   forgetInputs(): Promise<unknown>;
@@ -172,6 +189,8 @@ export const browserDeps: SessionDeps = {
   decoderPool: (size) => new DecoderPool(size),
   evaluationId,
   readPrefix,
+  readSummary,
+  readRecords,
   getRun,
   store: storePredictions,
   saveInputs,
@@ -253,20 +272,49 @@ export class CompletedRun {
   }
 
   /**
-   * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`), cell by cell as Blob parts:
-   * the full set is over 500 MB of text, beyond one JavaScript string. An adapted run's lines name the setting
-   * (`adaptation`); a side-by-side run's lines carry the adapted setting's `adapted_top5` and `adapted_logits_top5` too.
+   * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`). An adapted run's lines name the
+   * setting (`adaptation`); a side-by-side run's lines carry the adapted setting's `adapted_top5` and
+   * `adapted_logits_top5` too. The full set is over 500 MB of text, beyond one JavaScript string and too much to
+   * hold as Blob parts in the page (jsonl-sink.ts): it is written to a file of the origin's private file system,
+   * chunk by chunk, where the page can (else to Blob parts), and the Blob returned reads it from there.
    */
   async predictionsJsonl(onProgress?: (done: number, total: number) => void): Promise<Blob> {
-    const parts: BlobPart[] = [];
+    const type = 'application/x-ndjson';
+    const file = await fileSink(PREDICTIONS_EXPORT_FILE, type);
+    if (file) {
+      try {
+        await this.writePredictionsJsonl(file, onProgress);
+        return await file.close();
+      } catch (e) {
+        await file.abort();
+        // A file that cannot be written (full storage) leaves the in-memory way; any other failure is the export's.
+        if (!(e instanceof SinkError)) throw e;
+      }
+    }
+    const memory = memorySink(type);
+    await this.writePredictionsJsonl(memory, onProgress);
+    return memory.close();
+  }
+
+  /**
+   * Writes the JSON lines to `sink`, cell by cell. Each cell's predictions come from key-range reads of a few
+   * thousand records (prediction-cache.ts readPrefix; the next cell's are read while this one is written), and the
+   * page yields whenever it has run ~12 ms, so the export holds at most two cells' records and never blocks the page.
+   */
+  async writePredictionsJsonl(sink: ByteSink, onProgress?: (done: number, total: number) => void): Promise<void> {
+    const out = new LineEncoder(sink);
     const ix = this.index;
     const other = this.settings.length > 1 ? this.settings[1] : null;
     const own = isAdapted(this.adaptation) ? { adaptation: adaptationId(this.adaptation) } : {};
+    type CellReads = [Map<string, CachedPrediction>, Map<string, CachedPrediction> | null];
+    const readCell = (k: number): Promise<CellReads> =>
+      Promise.all([this.cellCache(k), other ? this.read(folderPrefix(other.evaluationId, ix.cells[k].spec.dir)) : Promise.resolve(null)]);
+    let next: Promise<CellReads> | null = ix.cells.length ? readCell(0) : null;
     for (let k = 0; k < ix.cells.length; k++) {
       const cell = ix.cells[k];
-      const cached = await this.cellCache(k);
-      const otherCached = other ? await this.read(folderPrefix(other.evaluationId, cell.spec.dir)) : null;
-      let lines: string[] = [];
+      const [cached, otherCached] = await next!;
+      next = k + 1 < ix.cells.length ? readCell(k + 1) : null;
+      next?.catch(() => {}); // awaited next round; not unhandled if this round throws
       for (let i = cell.start; i < cell.start + cell.count; i++) {
         const state = ix.stateOf(i);
         if (state !== STATE_CORRECT && state !== STATE_WRONG && state !== STATE_UNREADABLE) continue;
@@ -275,23 +323,21 @@ export class CompletedRun {
         const label = ix.label(i);
         const o = otherCached?.get(ix.relative(i));
         const adapted = other && o && o.u === undefined ? { adaptation: adaptationId(other.adaptation), top: o.t, topLogits: o.l } : undefined;
-        lines.push(
+        const wait = out.put(
           predictionLine(
             state === STATE_UNREADABLE
               ? { path, label, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' }
               : { path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [], ...shiftFields(cell.spec, c), ...own, ...(adapted ? { adapted } : {}) },
           ),
         );
-        if (lines.length === 4096) {
-          parts.push(lines.join('\n') + '\n');
-          lines = [];
-          await yieldIfBusy();
-        }
+        if (wait) await wait;
+        if ((i & 1023) === 0) await yieldIfBusy();
       }
-      if (lines.length) parts.push(lines.join('\n') + '\n');
+      cached.clear();
+      otherCached?.clear();
       onProgress?.(k + 1, ix.cells.length);
     }
-    return new Blob(parts, { type: 'application/x-ndjson' });
+    await out.flush();
   }
 
   /**
@@ -749,7 +795,31 @@ export class EvaluationSession {
      * run whose first cells are all cached reads them back to back instead of one after the other.
      */
     const LOOKAHEAD = 3;
-    const fetched = new Map<number, Promise<[ClassListing[], Map<string, CachedPrediction>[]]>>();
+    const fetched = new Map<number, Promise<[ClassListing[], SettingCache[]]>>();
+    const { readSummary, readRecords } = this.deps;
+    /** A summary's spot checks: each spot's stored prediction and its file's size and date (null: could not open). */
+    const readSpots = async (evalId: number, spec: CellSpec, source: DatasetSource, sum: CellSummary): Promise<SpotRead[]> => {
+      const records = await readRecords!(sum.spots.map(([, rel]) => shortPredictionKey(evalId, `${spec.dir}/${rel}`)));
+      return Promise.all(
+        sum.spots.map(async ([, rel], j) => {
+          const cut = rel.indexOf('/');
+          const file = await source.file(spec, rel.slice(0, cut), rel.slice(cut + 1)).then(
+            (f) => ({ size: f.size, lastModified: f.lastModified }),
+            () => null,
+          );
+          return { record: records[j], file };
+        }),
+      );
+    };
+    /** One setting's cache for a cell: its summary and spot checks when it has one, else its per-image predictions. */
+    const readSetting = async (evalId: number, spec: CellSpec, source: DatasetSource): Promise<SettingCache> => {
+      const summary = readSummary && readRecords && summarised(spec) ? await readSummary(cellSummaryKey(evalId, spec.dir)).catch(() => undefined) : undefined;
+      if (summary?.spots?.length) {
+        const spots = await readSpots(evalId, spec, source, summary).catch(() => null);
+        if (spots) return { summary, spots, perImage: null };
+      }
+      return { summary: undefined, spots: null, perImage: await this.deps.readPrefix(folderPrefix(evalId, spec.dir)) };
+    };
     const fetchCell = (k: number) => {
       if (k >= cells.length || fetched.has(k)) return;
       const { spec, source } = cells[k];
@@ -757,10 +827,54 @@ export class EvaluationSession {
       o.listed.delete(k);
       const p = Promise.all([
         known ? Promise.resolve(known) : source.listCell(spec, o.ignored),
-        Promise.all(variants.map((v) => this.deps.readPrefix(folderPrefix(v.evalId, spec.dir)))),
+        Promise.all(variants.map((v) => readSetting(v.evalId, spec, source))),
       ]);
       p.catch(() => {}); // awaited (and rethrown) by prepare; a cancelled run must not leave an unhandled rejection
       fetched.set(k, p);
+    };
+    /** Per setting, images of a cell still without an outcome; the cell's summary is stored when it reaches 0. */
+    const remaining = variants.map(() => new Map<number, number>());
+    const digests = new Map<number, string>();
+    const digestOf = (cellIdx: number) => {
+      let d = digests.get(cellIdx);
+      if (d === undefined) digests.set(cellIdx, (d = index.cellDigest(cellIdx)));
+      return d;
+    };
+    const storeSummary = (vi: number, cellIdx: number) => {
+      const cell = index.cells[cellIdx];
+      if (!summarised(cell.spec) || !cell.count) return;
+      const { state, top, unreadable } = variants[vi].index.cellOutcomes(cellIdx);
+      // The spot checks of a later re-run: SPOT_CHECKS images with an outcome, evenly spread.
+      const done: number[] = [];
+      for (let d = 0; d < cell.count; d++) if (state[d] !== PENDING) done.push(d);
+      const n = Math.min(SPOT_CHECKS, done.length);
+      const spots = Array.from({ length: n }, (_, j): [number, string] => {
+        const d = done[Math.floor((j * done.length) / n)];
+        return [d, index.relative(cell.start + d)];
+      });
+      writers[vi].enqueueSummary(cellSummaryKey(variants[vi].evalId, cell.spec.dir), { v: 1, digest: digestOf(cellIdx), state, top, unreadable, spots });
+    };
+    /**
+     * A setting's outcomes of a cell from its summary, when the summary is of these very images and labels and its
+     * spot checks pass (an adapted setting's only when whole); false otherwise, and nothing is set.
+     */
+    const fromSummary = (vi: number, cellIdx: number, c: SettingCache): boolean => {
+      const { summary, spots: reads } = c;
+      const cell = index.cells[cellIdx];
+      const v = variants[vi];
+      if (!summary || !reads || summary.v !== 1 || summary.state?.length !== cell.count || summary.top?.length !== cell.count) return false;
+      if (summary.digest !== digestOf(cellIdx)) return false;
+      if (adapted[vi] && summary.state.some((st) => st === PENDING)) return false;
+      const ok = summary.spots.every(([d, rel], j) => {
+        const { record: r, file } = reads[j] ?? {};
+        const i = cell.start + d;
+        if (!r || !file || d >= cell.count || index.relative(i) !== rel || r.y !== index.label(i)) return false;
+        if (summary.state[d] === STATE_UNREADABLE ? r.u === undefined : r.u !== undefined || r.t[0] !== summary.top[d]) return false;
+        return file.size === r.s && file.lastModified === r.m;
+      });
+      if (!ok) return false;
+      v.counters.fromCache += v.index.applyCellOutcomes(cellIdx, summary);
+      return true;
     };
     /**
      * Lists cell k, folds in its cached predictions (see the reuse rule above) and returns the images still to do,
@@ -771,7 +885,7 @@ export class EvaluationSession {
       const { spec, source } = cells[k];
       for (let d = 0; d <= LOOKAHEAD; d++) fetchCell(k + d);
       phase = `listing ${spec.dir}`;
-      const [listing, cachedPerVariant] = await fetched.get(k)!;
+      const [listing, cachePerVariant] = await fetched.get(k)!;
       fetched.delete(k);
       const classes: { folder: string; files: string[] }[] = [];
       for (const c of listing) {
@@ -783,8 +897,8 @@ export class EvaluationSession {
         const files = spec.shift && o.subset.kind === 'robustbench' ? c.files : selectInClass(o.subset, c.folder, c.files);
         if (files.length) classes.push({ folder: c.folder, files });
       }
-      const cellIdx = index.addCell(spec, classes);
-      for (const v of variants.slice(1)) v.index.addCell(spec, classes);
+      const cellIdx = await drainYielding(index.addCellSteps(spec, classes), yieldIfBusy);
+      for (const v of variants.slice(1)) await drainYielding(v.index.addCellSteps(spec, classes), yieldIfBusy);
       o.cellSources.push(source);
       listedCells++;
       const cell = index.cells[cellIdx];
@@ -804,7 +918,19 @@ export class EvaluationSession {
       };
       const need: Uint8Array[] = [];
       for (const [vi, v] of variants.entries()) {
-        const cached = cachedPerVariant[vi];
+        if (fromSummary(vi, cellIdx, cachePerVariant[vi])) {
+          const needs = new Uint8Array(cell.count);
+          let left = 0;
+          for (let d = 0; d < cell.count; d++) {
+            if (v.index.stateOf(cell.start + d) !== PENDING) continue;
+            needs[d] = 1;
+            left++;
+          }
+          remaining[vi].set(cellIdx, left);
+          need.push(needs);
+          continue;
+        }
+        const cached = cachePerVariant[vi].perImage ?? (await this.deps.readPrefix(folderPrefix(v.evalId, spec.dir)));
         const candidates: number[] = [];
         const values: CachedPrediction[] = [];
         for (let i = cell.start; i < cell.start + cell.count; i++) {
@@ -846,11 +972,20 @@ export class EvaluationSession {
           }
         }
         need.push(needs);
+        // A cell finished from its per-image predictions gets its summary now; one with images to do, when they are done.
+        let left = 0;
+        for (let d = 0; d < cell.count; d++) left += needs[d];
+        remaining[vi].set(cellIdx, left);
+        if (left === 0) storeSummary(vi, cellIdx);
       }
       const anyAdaptedNeeds = need.some((n, vi) => adapted[vi] && n.some((x) => x === 1));
-      const rel = Array.from({ length: cell.count }, (_, d) => index.relative(cell.start + d));
-      const order = anyAdaptedNeeds ? cellOrder(rel, shuffleSeed) : rel.map((_, d) => d);
-      const todo = order.filter((d) => anyAdaptedNeeds || need.some((n) => n[d] === 1)).map((d) => cell.start + d);
+      // Path order, or the seeded shuffle of an adapted cell (only then are the cell's 50,000 paths made).
+      const order = anyAdaptedNeeds ? cellOrder(Array.from({ length: cell.count }, (_, d) => index.relative(cell.start + d)), shuffleSeed) : null;
+      const todo: number[] = [];
+      for (let j = 0; j < cell.count; j++) {
+        const d = order ? order[j] : j;
+        if (anyAdaptedNeeds || need.some((n) => n[d] === 1)) todo.push(cell.start + d);
+      }
       report();
       return { cell: cellIdx, todo, need, run: need.map((n, vi) => (adapted[vi] ? n.some((x) => x === 1) : null)) };
     };
@@ -988,7 +1123,11 @@ export class EvaluationSession {
             }
             entries.push([shortPredictionKey(v.evalId, index.path(i, cell)), c]);
           });
-          if (entries.length) writers[vi].enqueue(entries);
+          if (!entries.length) continue;
+          writers[vi].enqueue(entries);
+          const left = (remaining[vi].get(item.batch.cell) ?? 0) - entries.length;
+          remaining[vi].set(item.batch.cell, left);
+          if (left === 0) storeSummary(vi, item.batch.cell);
         }
         report();
         await refilling;
@@ -1016,6 +1155,19 @@ export class EvaluationSession {
       breakdown: { waitingForDecodeSeconds: stalls.decode / 1000, inferenceSeconds: stalls.inference / 1000, waitingForStorageSeconds: stalls.storage / 1000 },
     };
   }
+}
+
+/** A summary's spot check as read: the image's stored prediction and its file's size and date (null: not opened). */
+interface SpotRead {
+  record: CachedPrediction | undefined;
+  file: { size: number; lastModified: number } | null;
+}
+
+/** One setting's cache of a cell: its summary with its spot checks, or (none, or unreadable) its per-image predictions. */
+interface SettingCache {
+  summary: CellSummary | undefined;
+  spots: SpotRead[] | null;
+  perImage: Map<string, CachedPrediction> | null;
 }
 
 /** One adaptation setting of a run: its own evaluation number, image index, counters and cache writer's record. */
@@ -1073,6 +1225,14 @@ function compact(tensor: Float32Array, n: number, rows: readonly number[]): Floa
 function shiftFields(spec: CellSpec, c: ShiftCachedPrediction | undefined): { shift?: (typeof SHIFT_KINDS)[number]; maskedTop1?: number } {
   if (!spec.shift) return {};
   return { shift: spec.shift, ...(c?.r !== undefined ? { maskedTop1: c.r } : {}) };
+}
+
+/**
+ * Whether a cell's outcomes are kept as a cell summary: a cell whose per-image outcome is its top-1 alone (a cell
+ * of a shift dataset, with outcomes of its own, is not summarised and is always read image by image).
+ */
+function summarised(spec: CellSpec): boolean {
+  return !spec.shift;
 }
 
 /** A model with a fixed batch dimension gets a zero-padded last batch; the padding is discarded. */

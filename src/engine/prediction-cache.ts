@@ -1,6 +1,6 @@
 import { yieldToBrowser } from './main-thread';
-import { createStore, get, promisifyRequest, type UseStore } from 'idb-keyval';
-import { EVALUATION_COUNTER_KEY, RUN_PREFIX, evaluationIdKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../core/cache-keys';
+import { createStore, get, getMany, promisifyRequest, type UseStore } from 'idb-keyval';
+import { EVALUATION_COUNTER_KEY, RUN_PREFIX, evaluationIdKey, type CachedPrediction, type CellSummary, type EvaluationKey, type RunRecord } from '../core/cache-keys';
 
 const DB_NAME = 'shiftlens';
 const STORE_NAME = 'cache';
@@ -27,13 +27,15 @@ export function isQuotaError(e: unknown): boolean {
 
 /**
  * Writes predictions and the run record in one transaction: either both land or neither does, so the run's
- * count of stored predictions never disagrees with the predictions themselves.
+ * count of stored predictions never disagrees with the predictions themselves. Cell summaries go after the
+ * predictions (a summary is only ever stored with or after its cell's predictions).
  */
-export async function storePredictions(entries: readonly [string, CachedPrediction][], run: RunRecord): Promise<void> {
+export async function storePredictions(entries: readonly [string, CachedPrediction][], run: RunRecord, summaries: readonly [string, CellSummary][] = []): Promise<void> {
   try {
     await store()('readwrite', (s) => {
       try {
         for (const [k, v] of entries) s.put(v, k);
+        for (const [k, v] of summaries) s.put(v, k);
         s.put(run, run.key);
       } catch (e) {
         s.transaction.abort();
@@ -91,6 +93,16 @@ export async function readPrefix(prefix: string): Promise<Map<string, CachedPred
     r = IDBKeyRange.bound(keys[keys.length - 1], upper, true);
     await yieldToBrowser();
   }
+}
+
+/** A cell's summary (cache-keys.ts), if stored. */
+export function readSummary(key: string): Promise<CellSummary | undefined> {
+  return get<CellSummary>(key, store());
+}
+
+/** Predictions by key (the spot checks of a cell read from its summary). */
+export function readRecords(keys: readonly string[]): Promise<(CachedPrediction | undefined)[]> {
+  return getMany<CachedPrediction>([...keys], store());
 }
 
 export function getRun(key: string): Promise<RunRecord | undefined> {

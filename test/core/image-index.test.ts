@@ -89,3 +89,44 @@ describe('ImageIndex', () => {
     expect(ix.stateOf(7)).toBe(STATE_UNREADABLE);
   });
 });
+
+describe('cell digests and outcomes (cache summaries)', () => {
+  const labels = new Map([['n1', 0], ['n2', 1], ['n3', 2]]);
+  const cell = { corruption: 'fog', severity: 3, dir: 'c/fog/3' };
+  const build = (classes: { folder: string; files: string[] }[], l = labels) => {
+    const ix = new ImageIndex(l);
+    return { ix, k: ix.addCell(cell, classes) };
+  };
+  const base = [
+    { folder: 'n1', files: ['a.JPEG', 'b.JPEG'] },
+    { folder: 'n2', files: ['a.JPEG'] },
+  ];
+
+  it('is the same for the same images in any listing order, and differs for another file, folder or label', () => {
+    const d = build(base).ix.cellDigest(0);
+    expect(d).toMatch(/^[0-9a-f]{16}$/);
+    expect(build([base[1], { folder: 'n1', files: ['b.JPEG', 'a.JPEG'] }]).ix.cellDigest(0)).toBe(d);
+    expect(build([base[0], { folder: 'n2', files: ['a.JPEG', 'c.JPEG'] }]).ix.cellDigest(0)).not.toBe(d);
+    expect(build([base[0], { folder: 'n3', files: ['a.JPEG'] }]).ix.cellDigest(0)).not.toBe(d);
+    expect(build([base[0], { folder: 'n2', files: ['b.JPEG'] }]).ix.cellDigest(0)).not.toBe(d);
+    expect(build(base, new Map([['n1', 0], ['n2', 2]])).ix.cellDigest(0)).not.toBe(d);
+    // a second cell with the same images has the same digest
+    const two = build(base);
+    two.ix.addCell({ ...cell, dir: 'c/fog/4', severity: 4 }, base);
+    expect(two.ix.cellDigest(1)).toBe(d);
+  });
+
+  it('outcomes copied out of one index and applied to another give the same counts and outcomes', () => {
+    const a = build(base).ix;
+    a.setPrediction(0, 0);
+    a.setUnreadable(1, 'truncated');
+    a.setPrediction(2, 2);
+    const b = build(base).ix;
+    expect(b.applyCellOutcomes(0, a.cellOutcomes(0))).toBe(2);
+    expect(b.counts()).toEqual(a.counts());
+    expect(b.unreadableList()).toEqual(a.unreadableList());
+    expect(b.outcomes()).toEqual(a.outcomes());
+    expect(b.stateOf(1)).toBe(STATE_UNREADABLE);
+    expect(() => b.applyCellOutcomes(0, { state: new Uint8Array(2), top: new Int16Array(2), unreadable: [] })).toThrow(RangeError);
+  });
+});

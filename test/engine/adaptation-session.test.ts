@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { EvaluationSession, type PipelineEngine, type PipelinePool, type RunInputs, type SessionDeps } from '../../src/engine/evaluation-session';
 import { FileListSource } from '../../src/engine/dataset-source';
 import { DEFAULT_CARD } from '../../src/core/model-card';
-import { evaluationIdKey, type CachedPrediction, type EvaluationKey, type RunRecord } from '../../src/core/cache-keys';
+import { evaluationIdKey, type CachedPrediction, type CellSummary, type EvaluationKey, type RunRecord } from '../../src/core/cache-keys';
 import type { PickedFile } from '../../src/engine/picked-files';
 import type { Adaptation } from '../../src/core/tta/adaptation';
 import { AdaptationError } from '../../src/core/tta/adaptation';
@@ -48,6 +48,9 @@ interface Call {
 
 interface World {
   cache: Map<string, CachedPrediction>;
+  /** Cell summaries (cache-keys.ts) and the key prefixes read image by image. */
+  summaries: Map<string, CellSummary>;
+  prefixReads: string[];
   runs: Map<string, RunRecord>;
   ids: Map<string, number>;
   calls: Call[];
@@ -124,10 +127,16 @@ function fakes(world: World): SessionDeps {
       if (!world.ids.has(key)) world.ids.set(key, world.ids.size + 1);
       return world.ids.get(key)!;
     },
-    readPrefix: async (prefix) => new Map([...world.cache].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+    readPrefix: async (prefix) => {
+      world.prefixReads.push(prefix);
+      return new Map([...world.cache].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    },
+    readSummary: async (key) => world.summaries.get(key),
+    readRecords: async (keys) => keys.map((k) => world.cache.get(k)),
     getRun: async (key) => world.runs.get(key),
-    store: async (entries, run) => {
+    store: async (entries, run, summaries = []) => {
       for (const [k, v] of entries) world.cache.set(k, v);
+      for (const [k, v] of summaries) world.summaries.set(k, v);
       world.runs.set(run.key, run);
     },
     saveInputs: async () => {},
@@ -155,7 +164,7 @@ const inputs = (files: PickedFile[], extra: Partial<RunInputs> = {}): RunInputs 
   ...extra,
 });
 
-const newWorld = (): World => ({ cache: new Map(), runs: new Map(), ids: new Map(), calls: [], loaded: [], decoded: [] });
+const newWorld = (): World => ({ cache: new Map(), summaries: new Map(), prefixReads: [], runs: new Map(), ids: new Map(), calls: [], loaded: [], decoded: [] });
 const BN: Adaptation = { method: 'bn', prior: 16, batch: 4 };
 const FOG = ['n01/img0', 'n01/img1', 'n01/img2', 'n02/img0', 'n02/img1', 'n02/img1b', 'n02/img2', 'n03/img0', 'n03/img1', 'n03/img2', 'n04/img0', 'n04/img1', 'n04/img2', 'n05/img0', 'n05/img1', 'n05/img2'];
 
@@ -277,6 +286,34 @@ describe('test-time adaptation in the session (Node, fakes)', () => {
     const [source, adapted] = s.current.results;
     expect(source.counts).toMatchObject({ inferred: 1, fromCache: 29 });
     expect(adapted.counts).toMatchObject({ inferred: 15, fromCache: 15 });
+  });
+
+  it('cell summaries are per setting: a side-by-side re-run reads each setting\'s own, none image by image, same results', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    const compare = { compare: true, compareBn: { prior: 16, batch: 4 } };
+    await s.run(inputs(dataset(), compare));
+    const first = s.current.results;
+    // Evaluation 1 is the source model's, 2 the BN-adapted one's: each cell summarised under both.
+    expect([...world.summaries.keys()].sort()).toEqual(['s1|c/fog/3/', 's1|c/snow/1/', 's2|c/fog/3/', 's2|c/snow/1/']);
+    expect(world.summaries.get('s1|c/fog/3/')!.top[0]).toBe(0);
+    expect(world.summaries.get('s2|c/fog/3/')!.top[0]).toBe(1);
+    world.calls = [];
+    world.prefixReads = [];
+    await s.run(inputs(dataset(), compare));
+    expect(world.calls).toHaveLength(0);
+    expect(world.prefixReads).toEqual([]);
+    const again = s.current.results;
+    expect(again.map((r) => r.counts.fromCache)).toEqual([30, 30]);
+    expect(again.map((r) => r.corruptions)).toEqual(first.map((r) => r.corruptions));
+    expect(again.map((r) => r.outcomes)).toEqual(first.map((r) => r.outcomes));
+    expect(again.map((r) => r.unreadable)).toEqual(first.map((r) => r.unreadable));
+    // The adapted setting alone reads only its own summaries too (the source's are not its outcomes).
+    world.prefixReads = [];
+    await s.run(inputs(dataset(), { adaptation: BN }));
+    expect(world.calls).toHaveLength(0);
+    expect(world.prefixReads).toEqual([]);
+    expect(s.current.result!.corruptions).toEqual(first[1].corruptions);
   });
 
   it('an adapted setting fixes the batch size; a folded model fails with the BN-folded message', async () => {

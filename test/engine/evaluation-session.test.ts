@@ -3,12 +3,12 @@
  * the cache reuse rule, Cancel keeping what was computed, resume without double inference, unreadable files, and
  * which inference errors restart the engine.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EvaluationSession, type PipelineEngine, type PipelinePool, type RunInputs, type SessionDeps } from '../../src/engine/evaluation-session';
 import { FileListSource } from '../../src/engine/dataset-source';
 import { WorkerCrashed } from '../../src/engine/errors';
 import { DEFAULT_CARD } from '../../src/core/model-card';
-import type { CachedPrediction, RunRecord } from '../../src/core/cache-keys';
+import type { CachedPrediction, CellSummary, RunRecord } from '../../src/core/cache-keys';
 import type { PickedFile } from '../../src/engine/picked-files';
 
 const WNIDS = ['n01', 'n02', 'n03', 'n04', 'n05'];
@@ -40,6 +40,10 @@ const READABLE = 40;
 
 interface World {
   cache: Map<string, CachedPrediction>;
+  summaries: Map<string, CellSummary>;
+  /** Per-image cache reads (key prefixes) and spot-check reads (keys), in order. */
+  prefixReads: string[];
+  recordReads: string[];
   runs: Map<string, RunRecord>;
   predicted: string[];
   restarts: number;
@@ -97,10 +101,25 @@ function fakes(world: World): SessionDeps {
     startEngine: async () => ({ engine, tuning: { batch: 3 } }),
     decoderPool: () => pool,
     evaluationId: async () => 7,
-    readPrefix: async (prefix) => new Map([...world.cache].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+    readPrefix: async (prefix) => {
+      world.prefixReads.push(prefix);
+      return new Map([...world.cache].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    },
+    readSummary: async (key) => world.summaries.get(key),
+    readRecords: async (keys) => {
+      world.recordReads.push(...keys);
+      return keys.map((k) => world.cache.get(k));
+    },
     getRun: async (key) => world.runs.get(key),
-    store: async (entries, run) => {
+    store: async (entries, run, summaries = []) => {
       for (const [k, v] of entries) world.cache.set(k, v);
+      for (const [k, v] of summaries) {
+        // a summary is stored with or after every prediction of its cell
+        const dir = k.slice(k.indexOf('|') + 1);
+        const stored = [...world.cache.keys()].filter((c) => c.startsWith(`p7|${dir}`)).length;
+        expect(stored).toBeGreaterThanOrEqual(v.state.length);
+        world.summaries.set(k, v);
+      }
       world.runs.set(run.key, run);
     },
     saveInputs: async () => {
@@ -131,7 +150,7 @@ const inputs = (files: PickedFile[]): RunInputs => ({
   subset: { kind: 'all' },
 });
 
-const newWorld = (): World => ({ cache: new Map(), runs: new Map(), predicted: [], restarts: 0, saved: false });
+const newWorld = (): World => ({ cache: new Map(), summaries: new Map(), prefixReads: [], recordReads: [], runs: new Map(), predicted: [], restarts: 0, saved: false });
 const inferredKeys = (w: World) => [...w.cache].filter(([, v]) => v.u === undefined).length;
 
 describe('EvaluationSession (Node, fakes)', () => {
@@ -234,6 +253,134 @@ describe('EvaluationSession (Node, fakes)', () => {
     const r = s.current.result!;
     expect(r.corruptions.fog.severities['3'].n + r.corruptions.snow.severities['1'].n + r.counts.unreadable).toBe(2 * 5 * 2);
     expect(r.subset).toEqual({ kind: 'stratified', perClass: 2, seed: 3 });
+  });
+});
+
+describe('per-image export', () => {
+  it('writes one line per image, exactly, non-ASCII paths included, across the 1 MB encoding buffer', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    // 5 classes × 700 images with long non-ASCII names: ~0.9 MB of lines per cell, so the buffer fills mid-cell.
+    const files: PickedFile[] = [];
+    for (const c of ['fog/3', 'snow/1']) WNIDS.forEach((w, label) => {
+      for (let j = 0; j < 700; j++) files.push(image(`çà/${c}/${w}/ü${'é'.repeat(60)}${j}.JPEG`, label));
+    });
+    await s.run(inputs(files));
+    expect(s.current.status).toBe('done');
+    const text = await (await s.completed!.predictionsJsonl()).text();
+    const lines = text.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(files.length);
+    const parsed = lines.map((l) => JSON.parse(l) as { path: string; label: number; top5: number[] });
+    expect(new Set(parsed.map((p) => p.path))).toEqual(new Set(files.map((f) => f.path)));
+    expect(parsed.every((p) => p.top5[0] === p.label)).toBe(true);
+
+    // Where the origin's private file system can be written, the lines go there in chunks of at most 1 MB and the
+    // Blob is that file; a file that cannot be written falls back to Blob parts. The bytes are the same every way.
+    const opfs = (failAt: number) => {
+      const chunks: number[] = [];
+      let kept: Uint8Array[] = [];
+      const root = {
+        getFileHandle: async (name: string) => ({
+          createWritable: async () => {
+            const got: Uint8Array[] = [];
+            return {
+              write: async (b: Uint8Array) => {
+                if (chunks.length + 1 >= failAt) throw new DOMException('quota', 'QuotaExceededError');
+                chunks.push(b.length);
+                got.push(b.slice());
+              },
+              close: async () => void (kept = got),
+              abort: async () => {},
+            };
+          },
+          getFile: async () => new File(kept as BlobPart[], name),
+        }),
+        removeEntry: async () => {},
+      };
+      return { chunks, root };
+    };
+    try {
+      const ok = opfs(Infinity);
+      vi.stubGlobal('navigator', { storage: { getDirectory: async () => ok.root } });
+      expect(await (await s.completed!.predictionsJsonl()).text()).toBe(text);
+      expect(ok.chunks.length).toBeGreaterThan(1);
+      expect(Math.max(...ok.chunks)).toBeLessThanOrEqual(1 << 20);
+      const full = opfs(2);
+      vi.stubGlobal('navigator', { storage: { getDirectory: async () => full.root } });
+      expect(await (await s.completed!.predictionsJsonl()).text()).toBe(text);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
+describe('cell summaries (re-run from a full cache)', () => {
+  it('a finished cell is stored as one summary; a re-run reads it instead of the per-image predictions', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    const first = s.current.result!;
+    expect([...world.summaries.keys()].sort()).toEqual(['s7|c/fog/3/', 's7|c/snow/1/']);
+    const fog = world.summaries.get('s7|c/fog/3/')!;
+    expect(fog.state).toHaveLength(21);
+    expect(fog.unreadable).toEqual([[4, 'empty file']]); // n02/empty.JPEG sorts before n02/img0.JPEG
+    expect(fog.spots).toEqual([[0, 'n01/img0.JPEG'], [5, 'n02/img0.JPEG'], [10, 'n03/img1.JPEG'], [15, 'n04/img2.JPEG']]);
+    world.prefixReads.length = 0;
+    await s.run(inputs(dataset()));
+    const again = s.current.result!;
+    expect(world.prefixReads).toEqual([]);
+    expect(world.recordReads).toHaveLength(8); // 4 spot checks per cell
+    expect(again.counts).toMatchObject({ inferred: 0, fromCache: READABLE, unreadable: 3 });
+    expect(again.corruptions).toEqual(first.corruptions);
+    expect(again.unreadable).toEqual(first.unreadable);
+    expect(again.outcomes).toEqual(first.outcomes);
+    expect(world.predicted).toHaveLength(READABLE);
+  });
+
+  it('is not used for a cell whose listing changed: the per-image rule decides, and the cell gets a new summary', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    const before = world.summaries.get('s7|c/fog/3/')!;
+    const more = [...dataset(), image('c/fog/3/n03/img9.JPEG', 0)];
+    world.prefixReads.length = 0;
+    await s.run(inputs(more));
+    expect(world.prefixReads).toEqual(['p7|c/fog/3/']);
+    expect(s.current.result!.counts).toMatchObject({ inferred: 1, fromCache: READABLE });
+    expect(world.predicted.at(-1)).toBe('img9.JPEG:0');
+    const after = world.summaries.get('s7|c/fog/3/')!;
+    expect(after.state).toHaveLength(22);
+    expect(after.digest).not.toBe(before.digest);
+  });
+
+  it('is not used when a spot-checked image lost its prediction or its file changed', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    await s.run(inputs(dataset()));
+    world.cache.delete('p7|c/snow/1/n01/img0.JPEG'); // the first spot check of snow/1
+    await s.run(inputs(dataset()));
+    expect(s.current.result!.counts).toMatchObject({ inferred: 1, fromCache: READABLE - 1 });
+    const changed = 'c/fog/3/n01/img0.JPEG';
+    await s.run(inputs(dataset({ lastModified: (p) => (p === changed ? 2000 : 1000) })));
+    expect(s.current.result!.counts).toMatchObject({ inferred: 1, fromCache: READABLE - 1 });
+    expect(world.predicted).toHaveLength(READABLE + 2);
+  });
+
+  it('a cancelled cell has no summary until a resumed run finishes it', async () => {
+    const world = newWorld();
+    const s = new EvaluationSession(fakes(world));
+    world.beforePredict = (calls) => {
+      if (calls === 2) s.cancel();
+    };
+    await s.run(inputs(dataset()));
+    expect(s.current.status).toBe('cancelled');
+    expect(world.summaries.size).toBe(0);
+    world.beforePredict = undefined;
+    await s.run(inputs(dataset()));
+    expect(s.current.status).toBe('done');
+    expect(world.summaries.size).toBe(2);
+    expect(world.predicted).toHaveLength(READABLE);
   });
 });
 
