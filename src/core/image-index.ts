@@ -205,6 +205,32 @@ export class ImageIndex {
     return this.cells.length - 1;
   }
 
+  /**
+   * The image `<classFolder>/<fileName>` of cell k, or −1: a look at `hint` first (the image after the one found
+   * before, for a caller reading a cell's records in key order, which is the cell's order for ImageNet's names), else
+   * a binary search over the cell's (class folder, file name) order.
+   */
+  findInCell(k: number, classFolder: string, fileName: string, hint = -1): number {
+    const { start, count } = this.cells[k];
+    const cmp = (i: number) => byCodeUnits(this.classes[this.cls.data[i]], classFolder) || byCodeUnits(this.names[this.name.data[i]], fileName);
+    if (hint >= start && hint < start + count && cmp(hint) === 0) return hint;
+    let lo = start;
+    let hi = start + count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = cmp(mid);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Room for `n` more images without growing (a re-allocation and copy of every array) while cells are added. */
+  reserveImages(n: number): void {
+    for (const g of [this.cls, this.name, this.state, this.top] as Grow<Uint8Array>[]) g.reserve(n);
+  }
+
   cellIndexOf(i: number): number {
     let lo = 0;
     let hi = this.cells.length - 1;

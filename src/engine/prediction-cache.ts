@@ -82,16 +82,31 @@ const READ_CHUNK = 5000;
  */
 export async function readPrefix(prefix: string): Promise<Map<string, CachedPrediction>> {
   const out = new Map<string, CachedPrediction>();
+  for await (const [keys, values] of prefixChunks(prefix)) for (let i = 0; i < keys.length; i++) out.set(keys[i], values[i]);
+  return out;
+}
+
+/**
+ * The cached predictions under a key prefix in key order, READ_CHUNK records at a time as (key suffixes, values),
+ * the next chunk read while the caller handles this one. For a caller that handles each record once (the per-image
+ * export): its records die young, where a whole cell's Map would outlive many minor collections and make the page
+ * pay for major ones.
+ */
+export async function* prefixChunks(prefix: string): AsyncGenerator<[string[], CachedPrediction[]]> {
   const upper = `${prefix}\uffff`;
-  let r = IDBKeyRange.bound(prefix, upper);
-  for (;;) {
-    const [keys, values] = await store()('readonly', (s) =>
-      Promise.all([promisifyRequest(s.getAllKeys(r, READ_CHUNK)), promisifyRequest(s.getAll(r, READ_CHUNK)) as Promise<CachedPrediction[]>]),
-    );
-    for (let i = 0; i < keys.length; i++) out.set((keys[i] as string).slice(prefix.length), values[i]);
-    if (keys.length < READ_CHUNK) return out;
-    r = IDBKeyRange.bound(keys[keys.length - 1], upper, true);
-    await yieldToBrowser();
+  const read = (r: IDBKeyRange) =>
+    store()('readonly', (s) => Promise.all([promisifyRequest(s.getAllKeys(r, READ_CHUNK)), promisifyRequest(s.getAll(r, READ_CHUNK)) as Promise<CachedPrediction[]>]));
+  let next: Promise<[IDBValidKey[], CachedPrediction[]]> | null = read(IDBKeyRange.bound(prefix, upper));
+  try {
+    while (next) {
+      const [keys, values]: [IDBValidKey[], CachedPrediction[]] = await next;
+      next = keys.length < READ_CHUNK ? null : read(IDBKeyRange.bound(keys[keys.length - 1], upper, true));
+      next?.catch(() => {}); // awaited next round; not unhandled if the caller stops first
+      yield [keys.map((k) => (k as string).slice(prefix.length)), values];
+      await yieldToBrowser();
+    }
+  } finally {
+    await next?.catch(() => {});
   }
 }
 

@@ -130,3 +130,25 @@ describe('cell digests and outcomes (cache summaries)', () => {
     expect(() => b.applyCellOutcomes(0, { state: new Uint8Array(2), top: new Int16Array(2), unreadable: [] })).toThrow(RangeError);
   });
 });
+
+describe('findInCell', () => {
+  it('finds an image of a cell by class folder and file name, with or without a hint; −1 when not there', () => {
+    const ix = new ImageIndex(new Map([['n1', 0], ['n1-x', 1], ['n2', 2]]));
+    ix.addCell({ corruption: 'fog', severity: 1, dir: 'c/fog/1' }, [{ folder: 'n2', files: ['a.JPEG'] }]);
+    // 'n1-x/…' sorts before 'n1/…' as a key ('-' < '/'), after 'n1' as a folder: the search is by folder, then file.
+    const k = ix.addCell({ corruption: 'fog', severity: 2, dir: 'c/fog/2' }, [
+      { folder: 'n1-x', files: ['b.JPEG', 'a.JPEG'] },
+      { folder: 'n1', files: ['c.JPEG', 'a.JPEG'] },
+      { folder: 'n2', files: ['a.JPEG'] },
+    ]);
+    const start = ix.cells[k].start;
+    for (let i = start; i < start + 5; i++) {
+      expect(ix.findInCell(k, ix.classFolder(i), ix.fileName(i))).toBe(i);
+      expect(ix.findInCell(k, ix.classFolder(i), ix.fileName(i), i)).toBe(i);
+      expect(ix.findInCell(k, ix.classFolder(i), ix.fileName(i), start)).toBe(i);
+    }
+    expect(ix.findInCell(k, 'n1', 'b.JPEG')).toBe(-1);
+    expect(ix.findInCell(k, 'n3', 'a.JPEG')).toBe(-1);
+    expect(ix.findInCell(0, 'n1', 'a.JPEG')).toBe(-1);
+  });
+});

@@ -300,6 +300,22 @@ describe('per-image export', () => {
       };
       return { chunks, root };
     };
+    // Records read in key order, 7 at a time (as prefixChunks does, 5,000 at a time): the same lines.
+    const deps = fakes(world);
+    const chunked = new EvaluationSession({
+      ...deps,
+      prefixChunks: async function* (prefix) {
+        const all = [...world.cache].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        for (let j = 0; j < all.length; j += 7) yield [all.slice(j, j + 7).map(([k]) => k.slice(prefix.length)), all.slice(j, j + 7).map(([, v]) => v)];
+      },
+    });
+    await chunked.run(inputs(files));
+    expect(chunked.current.result!.counts.fromCache).toBe(files.length);
+    const again = (await (await chunked.completed!.predictionsJsonl()).text()).split('\n');
+    expect(again.pop()).toBe('');
+    expect([...again].sort()).toEqual([...lines].sort());
+    expect(again).toHaveLength(files.length);
+
     try {
       const ok = opfs(Infinity);
       vi.stubGlobal('navigator', { storage: { getDirectory: async () => ok.root } });
