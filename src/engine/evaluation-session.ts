@@ -735,6 +735,7 @@ export class EvaluationSession {
           if (cell.spec.corruption === null) cleanTops.push(index.top1(i));
           else if (allTops.length < 200_000) allTops.push(index.top1(i));
         }
+        await yieldIfBusy(); // 4.75 M images: one cell of 50,000 a step
       }
       const sanity = sanityCheck({
         cleanAccuracy: result.clean && result.clean.n ? 1 - result.clean.errors / result.clean.n : null,
