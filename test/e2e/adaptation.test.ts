@@ -70,6 +70,8 @@ async function choose(page: Page, model: string, card: string | null, dataset: s
   else await page.getByTestId('labels-input').setInputFiles(fixture('labels', 'imagenet_class_index.json'));
   await page.getByTestId('dataset-input').setInputFiles(dataset);
   await page.getByTestId('backend-select').selectOption('wasm');
+  // One inference thread, as app-driver's startRun does for a fixed batch (B fixes it here): see RunInputs.threads.
+  await page.getByTestId('threads-select').selectOption('1');
 }
 
 async function exportLines(page: Page): Promise<Line[]> {

@@ -1,9 +1,14 @@
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type AppSession } from '../support/browser';
 import { useApp } from '../support/use-app';
 import { describeFixtures, fixture } from '../support/fixtures';
 import { referenceKey, runAndExport } from '../support/app-driver';
-import { MODELS, loadReferencePredictions, loadReferenceSummary } from '../support/reference';
+import { MODELS, loadReferencePredictions, loadReferenceSummary, referenceCellCounts } from '../support/reference';
+import { TempDataset } from '../support/temp-dataset';
+import { CORRUPTIONS } from '../../src/core/corruption-catalog';
+
+/** Class folders per ImageNet-C cell evaluated here (of the fixture's 50): see the note on `cases`. */
+const CLASSES_PER_CELL = 10;
 
 /**
  * The heart of the product: the built app, in real headless Chromium, evaluates the fixture ImageNet-C set and
@@ -12,14 +17,21 @@ import { MODELS, loadReferencePredictions, loadReferenceSummary } from '../suppo
 describeFixtures('evaluation agrees with the reference, image by image', () => {
   const ctx = useApp();
   let app: AppSession;
+  let mini: TempDataset;
   beforeAll(async () => {
     app = ctx.app;
+    // Every (corruption, severity) folder of the fixture, each cut to its first CLASSES_PER_CELL class folders.
+    mini = new TempDataset('imagenet-c-mini');
+    for (const c of CORRUPTIONS) for (const s of [1, 2, 3, 4, 5]) mini.copyClasses(`imagenet-c-mini/${c.name}/${s}`, `${c.name}/${s}`, CLASSES_PER_CELL);
   });
+  afterAll(() => mini?.dispose());
 
   /**
-   * SqueezeNet on everything (4750 ImageNet-C + 487 clean). MobileNetV2-int8 on the clean sample only: its ImageNet-C
-   * part, image by image and cell by cell, is the demo's e2e (test/e2e/demo.test.ts generates the same 4750 images
-   * in the browser and compares every top-1 with this reference), so it is not evaluated twice in one suite.
+   * SqueezeNet on all 95 cells (10 of 50 images each, 950) and the whole clean sample (487, every decoder edge case:
+   * greyscale, 4:2:2, EXIF, ICC, upsampled small images); MobileNetV2-int8 on the clean sample. The full 4750-image
+   * ImageNet-C-mini is the demo's e2e (test/e2e/demo.test.ts generates the same 4750 images in the browser, compares
+   * every top-1 with the MobileNetV2 reference and every cell, mCE and relative mCE with the reference summary);
+   * mCE from the reference's own counts is test/core/metrics.test.ts. Cut so the suite stays under 15 minutes.
    */
   const cases = [
     { key: 'squeezenet', model: MODELS.squeezenet, corrupted: true },
@@ -27,21 +39,23 @@ describeFixtures('evaluation agrees with the reference, image by image', () => {
   ] as const;
   let fresh = true; // the page useApp opened has run nothing yet: no reload before the first model
   for (const { key, model, corrupted } of cases) {
-    it(`${key}: top-1 per image${corrupted ? ', error counts, mCE' : ''} and clean error`, async () => {
+    it(`${key}: top-1 per image${corrupted ? ', error counts of every cell' : ''} and clean error`, async () => {
       if (!fresh) await app.page.reload();
       fresh = false;
       const { result, predictions } = await runAndExport(app.page, {
         model: fixture('models', model.file),
         labels: fixture('labels', 'imagenet_class_index.json'),
-        dataset: corrupted ? fixture('imagenet-c-mini') : undefined,
+        dataset: corrupted ? mini.root : undefined,
         clean: fixture('imagenet-val-sample'),
         backend: 'wasm',
+        // Fixed (one thread, no warm-up): the warm-up is the demo's and cache-and-resume's; here it cost two engine starts.
+        batchSize: 8,
       });
       const reference = loadReferencePredictions(model.reference);
       const summary = loadReferenceSummary(model.reference);
 
       // Per image: top-1 agreement ≥ 99.8 %, and the logits themselves close.
-      expect(predictions.length).toBe((corrupted ? 4750 : 0) + 487);
+      expect(predictions.length).toBe((corrupted ? 95 * CLASSES_PER_CELL : 0) + 487);
       let agree = 0;
       const disagreements: string[] = [];
       // Top logit difference where top-1 agrees, per part: the ImageNet-C JPEGs are 4:2:0 Pillow saves; the clean
@@ -75,23 +89,15 @@ describeFixtures('evaluation agrees with the reference, image by image', () => {
       const corruptedOff = logitDiffs.corrupted.filter(([x]) => x > 1e-3).length;
       expect(corruptedOff / logitDiffs.corrupted.length).toBeLessThan(0.01);
 
-      // Per (corruption, severity): the same error counts as the reference.
-      for (const [corruption, bySeverity] of Object.entries<any>(summary['imagenet-c-mini'])) {
-        for (const s of ['1', '2', '3', '4', '5']) {
-          const ours = result.corruptions[corruption].severities[s];
-          expect(ours, `${corruption}/${s}`).toEqual({ n: bySeverity[s].n, errors: bySeverity[s].top1_errors });
-        }
-        expect(result.metrics.ce[corruption], corruption).toBeCloseTo(bySeverity.CE * 100, 6);
-        expect(result.metrics.relativeCe[corruption], corruption).toBeCloseTo(bySeverity.relative_CE * 100, 6);
+      // Per (corruption, severity): the same error counts as the reference's predictions for the same images.
+      const expected = referenceCellCounts(reference, predictions.map((p) => referenceKey(p.path)).filter((k) => k.startsWith('imagenet-c-mini/')));
+      expect(expected.size).toBe(95);
+      for (const [cell, counts] of expected) {
+        const [corruption, s] = cell.split('/');
+        expect(result.corruptions[corruption].severities[s], cell).toEqual(counts);
       }
-
-      // Headline numbers (percent in our JSON, fractions in the summary): the bar is 0.3 points; equal counts give equality.
-      expect(Math.abs(result.metrics.mCE - summary.mCE * 100)).toBeLessThan(0.3);
-      expect(result.metrics.mCE).toBeCloseTo(summary.mCE * 100, 6);
-      expect(result.metrics.relativeMCE).toBeCloseTo(summary.relative_mCE * 100, 6);
-      expect(result.metrics.meanError19).toBeCloseTo(summary.mean_top1_error_19 * 100, 6);
-      expect(result.metrics.meanError15).toBeCloseTo(summary.mean_top1_error_15 * 100, 6);
-      expect(result.cleanMatched.n).toBe(50);
+      // The clean originals of the evaluated classes (DEV-C), matched to the corrupted images.
+      expect(result.cleanMatched.n).toBe(CLASSES_PER_CELL);
     });
   }
 });

@@ -39,9 +39,10 @@ describe.skipIf(!existsSync(join(DIST, 'sw.js')))('service worker update: banner
     const chunk = files.find((f) => /^assets\/decode\.worker-.*\.js$/.test(f))!;
     expect(chunk).toBeTruthy();
     const original = readFileSync(join(root, 'dist', chunk), 'utf8');
-    // The shell's cache, and the embedded demo's (a cache of its own, versioned by the demo files only).
+    // The shell's cache, and the embedded demo's (a cache of its own, versioned by the demo files only). Waits on the
+    // caches are polled from Node: waitForFunction takes an async predicate's Promise for a truthy value at once.
     const shellCaches = () => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('shiftlens-shell-')));
-    await page.waitForFunction(async () => (await caches.keys()).some((k) => k.startsWith('shiftlens-demo-')), undefined, { timeout: 60_000, polling: 200 });
+    await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('shiftlens-demo-'))), { timeout: 60_000, interval: 200 }).toBe(true);
     const demoCache = (await page.evaluate(() => caches.keys())).find((k) => k.startsWith('shiftlens-demo-'));
     expect(await shellCaches()).toHaveLength(1);
     expect(await page.getByTestId('update-banner').count()).toBe(0);
@@ -55,7 +56,7 @@ describe.skipIf(!existsSync(join(DIST, 'sw.js')))('service worker update: banner
 
     await page.getByTestId('update-banner').waitFor({ timeout: 60_000 });
     // The new worker waits: this tab still runs the old build and still gets the old build's chunk.
-    await page.waitForFunction(async () => (await caches.keys()).filter((k) => k.startsWith('shiftlens-shell-')).length === 2, undefined, { timeout: 30_000, polling: 200 });
+    await expect.poll(() => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('shiftlens-shell-')).length === 2), { timeout: 30_000, interval: 200 }).toBe(true);
     const got = await page.evaluate(async (url) => {
       const r = await fetch(url);
       return { status: r.status, text: await r.text() };
@@ -65,7 +66,7 @@ describe.skipIf(!existsSync(join(DIST, 'sw.js')))('service worker update: banner
 
     // Reload: the new version takes over, and with no tab of the old build left its cache goes.
     await Promise.all([page.waitForEvent('load', { timeout: 60_000 }), page.getByTestId('update-reload').click()]);
-    await page.waitForFunction(async () => (await caches.keys()).filter((k) => k.startsWith('shiftlens-shell-')).every((k) => k.includes('next')), undefined, { timeout: 30_000, polling: 200 });
+    await expect.poll(() => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('shiftlens-shell-')).every((k) => k.includes('next'))), { timeout: 30_000, interval: 200 }).toBe(true);
     expect(await shellCaches()).toHaveLength(1);
     // The demo did not change: its cache is the same one, not downloaded again.
     expect((await page.evaluate(() => caches.keys())).filter((k) => k.startsWith('shiftlens-demo-'))).toEqual([demoCache]);

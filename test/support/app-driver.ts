@@ -10,6 +10,12 @@ export interface RunInputs {
   clean?: string;
   backend?: 'auto' | 'webgpu' | 'wasm';
   batchSize?: number;
+  /**
+   * WASM inference threads. With a fixed batch size (no warm-up) and no choice here, one: the suite runs two files at
+   * a time on 2 cores, where onnxruntime's second thread, spinning for a busy core, halved throughput (MobileNetV2
+   * int8, 1250 images beside a loaded core: 226 s with 2 threads, 120 s with 1; alone the two are within 10 %).
+   */
+  threads?: number;
 }
 
 /** Fills the automation contract's inputs and presses Run. */
@@ -21,6 +27,7 @@ export async function startRun(page: Page, inputs: RunInputs): Promise<void> {
   if (inputs.clean) await page.getByTestId('clean-input').setInputFiles(inputs.clean);
   if (inputs.backend) await page.getByTestId('backend-select').selectOption(inputs.backend);
   if (inputs.batchSize) await page.getByTestId('batch-size').fill(String(inputs.batchSize));
+  if (inputs.threads || inputs.batchSize) await page.getByTestId('threads-select').selectOption(String(inputs.threads ?? 1));
   await page.getByTestId('run').click();
 }
 
