@@ -940,9 +940,10 @@ function derive(m: Measurement, pickAt: number, firstAt: number, windowEnd: numb
   // The bar's largest max: a lazily listed run's total grows as the folders are read.
   if (m.run) (m.run as Record<string, unknown>).totalSeen = m.pages[0]?.progress.reduce((a, e) => Math.max(a, e[2]), 0) ?? null;
   if (m.resume) m.resume.engineReadySeconds = engineAfter(m.pages[1], m.resume.clickAt as number);
+  // The app's tasks: the bench's own reads of the cache in the page (phase 'verify') are not the app's.
   const tasks = m.pages
     .flatMap((p) => p.longtasks)
-    .filter((t) => t[0] + t[1] >= (pickAt || 0))
+    .filter((t) => t[0] + t[1] >= (pickAt || 0) && phaseAt(m, t[0]) !== 'verify')
     .sort((a, b) => b[1] - a[1]);
   const stalls = m.pages.flatMap((p) => p.tickGaps).filter((t) => t[0] >= (pickAt || 0));
   const ex = (k: string) => {

@@ -87,22 +87,25 @@ export async function readPrefix(prefix: string): Promise<Map<string, CachedPred
 }
 
 /**
- * The cached predictions under a key prefix in key order, READ_CHUNK records at a time as (key suffixes, values),
- * the next chunk read while the caller handles this one. For a caller that handles each record once (the per-image
- * export): its records die young, where a whole cell's Map would outlive many minor collections and make the page
- * pay for major ones.
+ * The cached predictions under a key prefix in key order, `size` records at a time as (key suffixes, values), the
+ * next chunk read while the caller handles this one when `readAhead`. For a caller that handles each record once
+ * (the per-image export): its records die young, where a whole cell's Map outlives many minor collections and
+ * makes the page pay for major ones (the export reads 1,000 at a time without read-ahead, so even a chunk alive at
+ * a minor collection is small).
  */
-export async function* prefixChunks(prefix: string): AsyncGenerator<[string[], CachedPrediction[]]> {
+export async function* prefixChunks(prefix: string, size = READ_CHUNK, readAhead = true): AsyncGenerator<[string[], CachedPrediction[]]> {
   const upper = `${prefix}\uffff`;
   const read = (r: IDBKeyRange) =>
-    store()('readonly', (s) => Promise.all([promisifyRequest(s.getAllKeys(r, READ_CHUNK)), promisifyRequest(s.getAll(r, READ_CHUNK)) as Promise<CachedPrediction[]>]));
+    store()('readonly', (s) => Promise.all([promisifyRequest(s.getAllKeys(r, size)), promisifyRequest(s.getAll(r, size)) as Promise<CachedPrediction[]>]));
   let next: Promise<[IDBValidKey[], CachedPrediction[]]> | null = read(IDBKeyRange.bound(prefix, upper));
   try {
     while (next) {
       const [keys, values]: [IDBValidKey[], CachedPrediction[]] = await next;
-      next = keys.length < READ_CHUNK ? null : read(IDBKeyRange.bound(keys[keys.length - 1], upper, true));
+      const more: IDBKeyRange | null = keys.length < size ? null : IDBKeyRange.bound(keys[keys.length - 1], upper, true);
+      next = more && readAhead ? read(more) : null;
       next?.catch(() => {}); // awaited next round; not unhandled if the caller stops first
       yield [keys.map((k) => (k as string).slice(prefix.length)), values];
+      if (more && !next) next = read(more);
       await yieldToBrowser();
     }
   } finally {
