@@ -226,9 +226,9 @@ export class CompletedRun {
 
   private async *chunks(prefix: string): AsyncGenerator<[string[], CachedPrediction[]]> {
     if (this.readChunks) {
-      // Small chunks, no read-ahead: what is alive at a minor collection stays small, so little reaches the old
-      // generation (major collections of 0.8–0.9 s were measured with 5,000-record chunks read ahead).
-      yield* this.readChunks(prefix, 1000, false);
+      // 5,000 records a chunk, the next one read ahead. (1,000 without read-ahead was tried at 4.75 M: 1.7× slower,
+      // and the same 0.7–1.1 s major collections: what reaches the old generation is not the chunks.)
+      yield* this.readChunks(prefix);
       return;
     }
     const all = await this.read(prefix);
@@ -313,10 +313,11 @@ export class CompletedRun {
   }
 
   /**
-   * Writes the JSON lines to `sink`, cell by cell. A cell's records are read in key order a thousand at a time
-   * (prediction-cache.ts prefixChunks) and each is written and dropped
-   * at once: a whole cell's records held while it is written outlived the young generation and the page paid for
-   * it in major collections of up to 0.9 s (measured at 4.75 M). Lines come in key order (the cell's own order for
+   * Writes the JSON lines to `sink`, cell by cell. A cell's records are read in key order a few thousand at a time
+   * (prediction-cache.ts prefixChunks, the next chunk read ahead) and each is written and dropped at once, so the
+   * export holds one or two chunks, never a cell's or the run's records. (At 4.75 M the page still sees major
+   * collections of 0.7–1 s during the export, with the V8 heap at 220–305 MB before them: see bench/scale-results-
+   * cached-4.75m.json.) Lines come in key order (the cell's own order for
    * ImageNet's names); an image with an outcome but no record (none should be) gets its line after its cell's.
    * The page yields whenever it has run ~12 ms.
    */

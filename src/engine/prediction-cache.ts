@@ -89,9 +89,7 @@ export async function readPrefix(prefix: string): Promise<Map<string, CachedPred
 /**
  * The cached predictions under a key prefix in key order, `size` records at a time as (key suffixes, values), the
  * next chunk read while the caller handles this one when `readAhead`. For a caller that handles each record once
- * (the per-image export): its records die young, where a whole cell's Map outlives many minor collections and
- * makes the page pay for major ones (the export reads 1,000 at a time without read-ahead, so even a chunk alive at
- * a minor collection is small).
+ * (the per-image export): it holds one or two chunks instead of a whole cell's Map.
  */
 export async function* prefixChunks(prefix: string, size = READ_CHUNK, readAhead = true): AsyncGenerator<[string[], CachedPrediction[]]> {
   const upper = `${prefix}\uffff`;
