@@ -149,8 +149,8 @@ async function pipelineOnce(url: string, m: ModelSpec, datasetRoot: string): Pro
       document.querySelector('[data-testid="run"]')!.addEventListener('click', () => (w.__runAt = performance.now()), { capture: true });
       new PerformanceObserver((l) => w.__longTasks.push(...l.getEntries().filter((e) => e.startTime >= w.__runAt).map((e) => e.duration))).observe({ type: 'longtask' });
     });
-    await app.page.getByTestId('threads-select').selectOption(String(THREADS));
-    await startRun(app.page, { model: m.file, labels: fixture('labels', 'imagenet_class_index.json'), dataset: datasetRoot, backend: BACKEND, batchSize: BATCH });
+    // The raw side's threads and batch (startRun would otherwise pick one thread for a fixed batch, as the e2e tests do).
+    await startRun(app.page, { model: m.file, labels: fixture('labels', 'imagenet_class_index.json'), dataset: datasetRoot, backend: BACKEND, batchSize: BATCH, threads: THREADS });
     await waitForDone(app.page, 3_600_000);
     const result = JSON.parse(await downloadFrom(app.page, 'export-json'));
     const longestTaskMs = await app.page.evaluate(() => Math.max(0, ...(window as any).__longTasks));
