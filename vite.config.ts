@@ -209,6 +209,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 900_000,
           hookTimeout: 300_000,
+          // expect.poll's own default (1 s) fails a wait for the page on a busy machine (seen: frost textures still
+          // "loading…" after 1 s beside another browser test); a timeout only catches a hang here.
+          expect: { poll: { timeout: 60_000, interval: 100 } },
         },
       },
     ],
