@@ -16,7 +16,9 @@ export function maxThreads(): number {
   return Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency || 1));
 }
 
-const memoKey = (sha: string, backend: string) => `shiftlens:tuning:${sha}:${backend}:${globalThis.navigator?.hardwareConcurrency}`;
+// v2: choices remembered before the warm-up let a fresh engine settle (InferenceEngine.settle) favoured one thread
+// wrongly on 2 cores; they are not reused.
+const memoKey = (sha: string, backend: string) => `shiftlens:tuning:v2:${sha}:${backend}:${globalThis.navigator?.hardwareConcurrency}`;
 
 /** What startTuned needs of an engine (InferenceEngine; tests give fakes). */
 export interface TunableEngine {

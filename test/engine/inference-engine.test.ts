@@ -3,7 +3,7 @@ import type * as Comlink from 'comlink';
 import type { BackendChoice, BatchPrediction, InferenceWorkerApi, LoadedModel } from '../../workers/protocol/inference';
 import type { ModelCard } from '../../src/core/model-card';
 import { DeviceLost, WarmupFailed, WorkerCrashed } from '../../src/engine/errors';
-import { InferenceEngine, isDeviceLoss, shouldRestart } from '../../src/engine/inference-engine';
+import { InferenceEngine, isDeviceLoss, shouldRestart, type Settle } from '../../src/engine/inference-engine';
 import type { SupervisedLike } from '../../src/engine/worker-supervisor';
 
 function within<T>(p: Promise<T>, ms = 1000): Promise<T> {
@@ -16,7 +16,18 @@ const model = new Blob([new Uint8Array(8)]);
 /** What the fake worker does for one timeBatch: milliseconds per image, an error it throws, or a crash. */
 type Outcome = number | Error | 'crash';
 
-/** An inference worker as the engine sees it; timeBatch(b) follows `timings[b]` (default: 10 / b ms per image). */
+/** A clock that moves 100 ms each time it is read, so the settling warm-up ends without real waiting. */
+function fakeClock(stepMs = 100): () => number {
+  let t = 0;
+  return () => (t += stepMs);
+}
+/** Settling as the app does it (3 s at least, 15 s at most), on a fake clock. */
+const settle = (): Settle => ({ minMs: 3000, maxMs: 15_000, now: fakeClock() });
+
+/**
+ * An inference worker as the engine sees it; timeBatch(b) follows `timings[b]` (default: 10 / b ms per image); a
+ * list is played in order, its last entry repeated.
+ */
 class FakeInference implements SupervisedLike<InferenceWorkerApi> {
   dead = false;
   terminated = false;
@@ -26,7 +37,7 @@ class FakeInference implements SupervisedLike<InferenceWorkerApi> {
   private kill: (e: WorkerCrashed) => void = () => {};
   readonly api: Comlink.Remote<InferenceWorkerApi>;
   constructor(
-    timings: Record<number, Outcome> = {},
+    timings: Record<number, Outcome | Outcome[]> = {},
     predictError?: Error,
     fixedBatch: number | null = null,
   ) {
@@ -40,7 +51,8 @@ class FakeInference implements SupervisedLike<InferenceWorkerApi> {
       },
       timeBatch: (b) => {
         this.timed.push(b);
-        const o = timings[b] ?? 10 / b;
+        const t = timings[b] ?? 10 / b;
+        const o = Array.isArray(t) ? t[Math.min(this.timed.filter((x) => x === b).length - 1, t.length - 1)] : t;
         if (o === 'crash') {
           this.crash();
           return new Promise<number>(() => {});
@@ -142,7 +154,7 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
   it('keeps the best batch that ran when batch 32 throws (out of memory), on the same worker', async () => {
     const { made, spawn } = spawner(new FakeInference({ 32: new Error('out of memory') }));
     const engine = await InferenceEngine.start(model, card, 'auto', 1, spawn);
-    const t = await within(engine.tuneBatch());
+    const t = await within(engine.tuneBatch(undefined, settle()));
     expect(t.batch).toBe(16);
     expect(Object.keys(t.msPerImage).map(Number)).toEqual([1, 4, 8, 16]);
     expect(made).toHaveLength(1);
@@ -153,7 +165,7 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
   it('starts the worker again on the same backend when the failing batch crashed it', async () => {
     const { made, spawn } = spawner(new FakeInference({ 16: 'crash' }));
     const engine = await InferenceEngine.start(model, card, 'auto', 2, spawn);
-    const t = await within(engine.tuneBatch());
+    const t = await within(engine.tuneBatch(undefined, settle()));
     expect(t.batch).toBe(8);
     expect(made).toHaveLength(2);
     expect(made[0].terminated).toBe(true);
@@ -165,7 +177,7 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
   it('restarts on WASM when the failing batch lost the WebGPU device', async () => {
     const { made, spawn } = spawner(new FakeInference({ 8: new Error('WebGPU device lost (1): out of memory') }));
     const engine = await InferenceEngine.start(model, card, 'auto', 2, spawn);
-    const t = await within(engine.tuneBatch());
+    const t = await within(engine.tuneBatch(undefined, settle()));
     expect(t.batch).toBe(4);
     expect(made[1].loads).toEqual([{ backend: 'wasm', threads: 2 }]);
   });
@@ -173,7 +185,7 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
   it('throws WarmupFailed only when the first batch fails', async () => {
     const { made, spawn } = spawner(new FakeInference({ 1: new Error('out of memory') }));
     const engine = await InferenceEngine.start(model, card, 'auto', 1, spawn);
-    const err = await within(engine.tuneBatch()).catch((e: unknown) => e);
+    const err = await within(engine.tuneBatch(undefined, settle())).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WarmupFailed);
     expect((err as Error).message).toBe('warm-up failed at batch 1: out of memory');
     expect(made[0].timed).toEqual([1]);
@@ -182,15 +194,33 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
   it('keeps the largest clearly faster batch and stops once a batch takes half a second', async () => {
     const { spawn } = spawner(new FakeInference({ 1: 10, 4: 5, 8: 4.99, 16: 40 }));
     const engine = await InferenceEngine.start(model, card, 'auto', 1, spawn);
-    const t = await engine.tuneBatch();
+    const t = await engine.tuneBatch(undefined, settle());
     expect(t.batch).toBe(4); // 8 is not 3 % better than 4
     expect(Object.keys(t.msPerImage).map(Number)).toEqual([1, 4, 8, 16]); // 16 × 40 ms × 2 > 1 s: no 32
+  });
+
+  it('times the batch sizes only once a fresh engine has settled (two WASM threads run slow for their first seconds)', async () => {
+    // Batch 1 at first 10× slower than it settles to, as two threads were measured right after load.
+    const { made, spawn } = spawner(new FakeInference({ 1: [250, 210, 25, 24, 25], 4: 8, 8: 7.9, 16: 40 }));
+    const engine = await InferenceEngine.start(model, card, 'wasm', 2, spawn);
+    const t = await engine.tuneBatch(undefined, settle());
+    expect(t.msPerImage[1]).toBe(25);
+    expect(t.batch).toBe(4);
+    // 3 s of fake clock at 100 ms a reading: 30 settling runs, then the sweep.
+    expect(made[0].timed.filter((b) => b === 1)).toHaveLength(31);
+  });
+
+  it('stops settling after maxMs when the timings never agree', async () => {
+    const { made, spawn } = spawner(new FakeInference({ 1: [10, 30, 10, 30, 10, 30, 10, 30, 10, 30] }));
+    const engine = await InferenceEngine.start(model, card, 'wasm', 2, spawn);
+    await engine.tuneBatch(undefined, { minMs: 0, maxMs: 500, now: fakeClock() });
+    expect(made[0].timed.filter((b) => b === 1)).toHaveLength(6); // 5 settling, 1 timed
   });
 
   it('uses a fixed batch as it is', async () => {
     const { made, spawn } = spawner(new FakeInference({}, undefined, 8));
     const engine = await InferenceEngine.start(model, card, 'auto', 1, spawn);
-    expect(await engine.tuneBatch()).toEqual({ batch: 8, msPerImage: {} });
+    expect(await engine.tuneBatch(undefined, settle())).toEqual({ batch: 8, msPerImage: {} });
     expect(made[0].timed).toEqual([]);
   });
 });
