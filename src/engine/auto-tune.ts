@@ -18,7 +18,9 @@ export function maxThreads(): number {
 
 // v2: choices remembered before the warm-up let a fresh engine settle (InferenceEngine.settle) favoured one thread
 // wrongly on 2 cores; they are not reused.
-const memoKey = (sha: string, backend: string) => `shiftlens:tuning:v2:${sha}:${backend}:${globalThis.navigator?.hardwareConcurrency}`;
+/** Where the choice for a model (by SHA-256), backend and core count is remembered (localStorage). */
+export const tuningMemoKey = (sha: string, backend: BackendChoice, cores = globalThis.navigator?.hardwareConcurrency) => `shiftlens:tuning:v2:${sha}:${backend}:${cores}`;
+const memoKey = (sha: string, backend: BackendChoice) => tuningMemoKey(sha, backend);
 
 /** What startTuned needs of an engine (InferenceEngine; tests give fakes). */
 export interface TunableEngine {

@@ -28,20 +28,15 @@ describeFixtures('evaluation agrees with the reference, image by image', () => {
 
   /**
    * SqueezeNet on all 95 cells (10 of 50 images each, 950) and the whole clean sample (487, every decoder edge case:
-   * greyscale, 4:2:2, EXIF, ICC, upsampled small images); MobileNetV2-int8 on the clean sample. The full 4750-image
-   * ImageNet-C-mini is the demo's e2e (test/e2e/demo.test.ts generates the same 4750 images in the browser, compares
-   * every top-1 with the MobileNetV2 reference and every cell, mCE and relative mCE with the reference summary);
-   * mCE from the reference's own counts is test/core/metrics.test.ts. Cut so the suite stays under 15 minutes.
+   * greyscale, 4:2:2, EXIF, ICC, upsampled small images). MobileNetV2-int8 is the demo's e2e (test/e2e/demo.test.ts
+   * generates the full 4750-image ImageNet-C-mini in the browser, compares every top-1 with the MobileNetV2 reference
+   * and every cell, mCE and relative mCE with the reference summary); a second pass of the clean sample with it here
+   * checked the same preprocessing again (65 s) and was dropped to keep the suite under 15 minutes. mCE from the
+   * reference's own counts is test/core/metrics.test.ts.
    */
-  const cases = [
-    { key: 'squeezenet', model: MODELS.squeezenet, corrupted: true },
-    { key: 'mobilenet', model: MODELS.mobilenet, corrupted: false },
-  ] as const;
-  let fresh = true; // the page useApp opened has run nothing yet: no reload before the first model
+  const cases = [{ key: 'squeezenet', model: MODELS.squeezenet, corrupted: true }] as const;
   for (const { key, model, corrupted } of cases) {
     it(`${key}: top-1 per image${corrupted ? ', error counts of every cell' : ''} and clean error`, async () => {
-      if (!fresh) await app.page.reload();
-      fresh = false;
       const { result, predictions } = await runAndExport(app.page, {
         model: fixture('models', model.file),
         labels: fixture('labels', 'imagenet_class_index.json'),

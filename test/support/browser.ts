@@ -22,8 +22,24 @@ export interface AppSession {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly consoleLines: string[];
+  /**
+   * Content-Security-Policy violations seen so far, in any page of the session or any of their workers. `close()`
+   * fails while this is not empty: every e2e test runs the app under its policy (vite.config.ts CSP_DIRECTIVES), so
+   * each flow the suite drives is also checked for a violation. A test that provokes one on purpose empties it.
+   */
+  readonly cspViolations: string[];
   close(): Promise<void>;
 }
+
+/** A violation event as a line: directive, what was blocked, where. */
+function reportViolations() {
+  addEventListener('securitypolicyviolation', (e) => {
+    const report = (window as unknown as { __shiftlensCsp?: (line: string) => void }).__shiftlensCsp;
+    report?.(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`.trim());
+  });
+}
+
+const isCspMessage = (text: string) => /Content Security Policy|Refused to (?:load|execute|apply|connect|create|frame|evaluate)/i.test(text);
 
 /** Serves the built app (`dist/`, from `vite build`) with `vite preview` on a free port. */
 export async function startPreview(port = 0): Promise<PreviewServer> {
@@ -53,7 +69,25 @@ export async function openApp(url: string, opts: { webgpu?: boolean; profile?: s
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
   });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const cspViolations: string[] = [];
+  await context.exposeBinding('__shiftlensCsp', (_source, line: string) => void cspViolations.push(line));
+  await context.addInitScript(reportViolations);
+  // A worker's violations are events of the worker's own scope, and Chromium's "Refused to …" line for them does not
+  // reach Playwright: each worker gets a listener that logs them (one that happens while the worker's module is
+  // first evaluated, before the listener is in, is missed).
+  const watch = (p: Page) => {
+    p.on('console', (m) => isCspMessage(m.text()) && cspViolations.push(`console: ${m.text()}`));
+    p.on('worker', (w) => {
+      w.on('console', (m) => isCspMessage(m.text()) && cspViolations.push(`worker ${w.url()}: ${m.text()}`));
+      w.evaluate(() =>
+        self.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`)),
+      ).catch(() => {}); // a worker that ended at once
+    });
+  };
+  context.on('page', watch);
+  const existing = context.pages()[0];
+  if (existing) watch(existing);
+  const page = existing ?? (await context.newPage());
   const consoleLines: string[] = [];
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
@@ -63,9 +97,11 @@ export async function openApp(url: string, opts: { webgpu?: boolean; profile?: s
     context,
     page,
     consoleLines,
+    cspViolations,
     async close() {
       await context.close();
       if (!opts.profile) rmSync(profile, { recursive: true, force: true });
+      if (cspViolations.length) throw new Error(`Content-Security-Policy violations while the app ran:\n${[...new Set(cspViolations)].join('\n')}`);
     },
   };
 }
