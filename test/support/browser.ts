@@ -33,7 +33,8 @@ export interface AppSession {
 
 /** A violation event as a line: directive, what was blocked, where. */
 function reportViolations() {
-  addEventListener('securitypolicyviolation', (e) => {
+  addEventListener('securitypolicyviolation', (ev) => {
+    const e = ev as SecurityPolicyViolationEvent;
     const report = (window as unknown as { __shiftlensCsp?: (line: string) => void }).__shiftlensCsp;
     report?.(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`.trim());
   });
