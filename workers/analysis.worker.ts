@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { bootstrapResult, pairedMceDifference, type BootstrapOptions, type BootstrapResult, type PairedDifference } from '../src/core/bootstrap';
 import type { ResultDocument } from '../src/core/result-document';
 import { importResultFile, type ImportedResultFile } from '../src/core/result-import';
+import { modelFileFactsOf, type ModelFileFacts } from '../src/core/card-proposal';
 
 /** The bootstrap takes seconds on a full ImageNet-C run: off the main thread. */
 const api = {
@@ -10,6 +11,10 @@ const api = {
   },
   paired(a: ResultDocument, b: ResultDocument, opts: BootstrapOptions): PairedDifference | null {
     return pairedMceDifference(a, b, opts);
+  },
+  /** A picked model's sha256 and proposed card: reading and parsing up to hundreds of MB of protobuf. */
+  async modelFileFacts(file: File): Promise<ModelFileFacts> {
+    return modelFileFactsOf(new Uint8Array(await file.arrayBuffer()), file.name);
   },
   /** Imported result files read, parsed and validated here, one after another (a hostile 100 MB file must not freeze the tab). */
   async importResultFiles(files: File[]): Promise<ImportedResultFile[]> {

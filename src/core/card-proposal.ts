@@ -3,6 +3,8 @@ import { resolveModelIO, type Dim, type TensorInfo } from './model-io';
 import { opsetVersion, realInputs, type OnnxModel, type OnnxValueInfo } from './onnx/onnx-model';
 import { isClsAttentionShape } from './cam/vit';
 import { countBatchNorms } from './tta/bn-adapt';
+import { readOnnx } from './onnx/onnx-model';
+import { sha256Hex } from './sha256';
 
 export { CARD_PRESETS, applyPreset, matchPreset, type CardPreset } from './card-presets';
 
@@ -172,4 +174,21 @@ export function mergeCard(proposal: CardProposal | null, text: string): { card: 
     }
   }
   return { card, notes };
+}
+
+export interface ModelFileFacts {
+  readonly sha256: string;
+  /** null when the file is not an ONNX model this reader understands; `problem` says why. */
+  readonly proposal: CardProposal | null;
+  readonly problem?: string;
+}
+
+/** A model file's sha256 and the card its graph suggests (the whole protobuf is parsed: a worker's job). */
+export async function modelFileFactsOf(bytes: Uint8Array<ArrayBuffer>, fileName: string): Promise<ModelFileFacts> {
+  const sha256 = await sha256Hex(bytes);
+  try {
+    return { sha256, proposal: proposeCard(readOnnx(bytes), fileName) };
+  } catch (e) {
+    return { sha256, proposal: null, problem: `${fileName} could not be read as ONNX: ${(e as Error).message}` };
+  }
 }

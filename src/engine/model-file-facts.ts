@@ -1,32 +1,23 @@
-import { proposeCard, type CardProposal } from '../core/card-proposal';
-import { readOnnx } from '../core/onnx/onnx-model';
-import { sha256Hex } from '../core/sha256';
+import type { ModelFileFacts } from '../core/card-proposal';
+import { inWorker } from './analysis-client';
 
-export interface ModelFileFacts {
-  readonly sha256: string;
-  /** null when the file is not an ONNX model this reader understands; `problem` says why. */
-  readonly proposal: CardProposal | null;
-  readonly problem?: string;
-}
+export type { ModelFileFacts } from '../core/card-proposal';
 
-// One read per picked file, shared by the card editor and the library (a model can be 100 MB); the bytes
+// One read per picked file, shared by the card editor, the library and the run (a model can be 100 MB); the bytes
 // themselves are not kept.
 const memo = new WeakMap<Blob, Promise<ModelFileFacts>>();
 
-/** The model's sha256 and the card its graph suggests. */
+/**
+ * The model's sha256 and the card its graph suggests, worked out in an analysis worker: parsing a 100 MB ResNet-50
+ * protobuf on the main thread was a 0.4–0.5 s task right after Run (`npm run bench`).
+ */
 export function modelFileFacts(file: File): Promise<ModelFileFacts> {
   let facts = memo.get(file);
   if (!facts) {
-    facts = (async () => {
-      const bytes = await file.arrayBuffer();
-      const sha256 = await sha256Hex(bytes);
-      try {
-        return { sha256, proposal: proposeCard(readOnnx(new Uint8Array(bytes)), file.name) };
-      } catch (e) {
-        return { sha256, proposal: null, problem: `${file.name} could not be read as ONNX: ${(e as Error).message}` };
-      }
-    })();
+    facts = inWorker(undefined, (api) => api.modelFileFacts(file));
     memo.set(file, facts);
+    // A failure (the file went away) is not remembered: the next ask reads again.
+    facts.catch(() => memo.delete(file));
   }
   return facts;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CARD_PRESETS, applyPreset, matchPreset, mergeCard, proposeCard } from '../../src/core/card-proposal';
+import { CARD_PRESETS, applyPreset, matchPreset, mergeCard, modelFileFactsOf, proposeCard } from '../../src/core/card-proposal';
 import { parseModelCard } from '../../src/core/model-card';
 import { resolveModelIO } from '../../src/core/model-io';
 import { readOnnx } from '../../src/core/onnx/onnx-model';
@@ -187,5 +188,25 @@ describe('CARD_PRESETS', () => {
     expect(tv.method).toBeUndefined();
     expect(tv.interpolation).toBe('bilinear');
     expect(matchPreset({ ...tv, std: [0.5, 0.5, 0.5] })).toBeUndefined();
+  });
+});
+
+describe('modelFileFactsOf (what the analysis worker answers for a picked model)', () => {
+  it('gives the sha256 of the bytes and the proposal of the graph', async () => {
+    const bytes = new Uint8Array(poolingClassifier(224));
+    const facts = await modelFileFactsOf(bytes, 'tiny.onnx');
+    expect(facts.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(facts.problem).toBeUndefined();
+    expect(facts.proposal).toEqual(proposeCard(readOnnx(bytes), 'tiny.onnx'));
+    // What crosses to the page must survive structured cloning.
+    expect(structuredClone(facts)).toEqual(facts);
+  });
+
+  it('says why a file is not an ONNX model, with its sha256 still', async () => {
+    const bytes = new TextEncoder().encode('this is text, not a protobuf') as Uint8Array<ArrayBuffer>;
+    const facts = await modelFileFactsOf(bytes, 'notes.onnx');
+    expect(facts.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(facts.proposal).toBeNull();
+    expect(facts.problem).toMatch(/^notes\.onnx could not be read as ONNX: /);
   });
 });
