@@ -60,8 +60,8 @@ describeFixtures('Grad-CAM inspector', () => {
   const ctx = useApp();
   let app: AppSession;
   let data: TempDataset;
-  // 10 images a model: every CAM is compared with the reference (Pearson ≥ 0.999, same argmax); cut from 20 for suite time.
-  const images = cleanImages(10);
+  // 6 images a model: every CAM is compared with the reference (Pearson ≥ 0.999, same argmax); cut from 20 for suite time.
+  const images = cleanImages(6);
   beforeAll(async () => {
     app = ctx.app;
     data = new TempDataset('cam-clean');
