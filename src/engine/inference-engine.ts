@@ -145,13 +145,15 @@ export class InferenceEngine {
   }
 
   /**
-   * Runs `batch` until its timing has settled: `minMs` gone by and three timings in a row within 20 % of each other
-   * (or `maxMs` spent). Why: a fresh worker with two WASM threads ran several times slower for its first ~2 s (2 cores,
+   * Runs `batch` until its timing has settled: three timings in a row within 20 % of each other, and with more than
+   * one WASM thread `minMs` gone by (or `maxMs` spent). Why: a fresh worker with two WASM threads ran several times slower for its first ~2 s (2 cores,
    * MobileNetV2-int8, batch 4 timed back to back after load: 3.9 and 4.8 images/s, then 42–46; one thread: 8.7, then
    * 25 at once). Timed straight after load, the two-thread engine lost to the one-thread one, and the app — the demo
    * included — ran at half the speed the machine has (15 instead of 30 images/s on real images).
    */
-  private async settle(batch: number, { minMs, maxMs, now }: Settle): Promise<void> {
+  private async settle(batch: number, { minMs: floor, maxMs, now }: Settle): Promise<void> {
+    // One thread was steady from its second timing on: only a thread pool needs the time floor.
+    const minMs = this.loaded.backend === 'wasm' && this.loaded.threads > 1 ? floor : 0;
     const t0 = now();
     const last: number[] = [];
     for (;;) {

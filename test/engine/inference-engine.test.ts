@@ -210,6 +210,14 @@ describe('InferenceEngine.tuneBatch (fault 3: a failing warm-up batch keeps the 
     expect(made[0].timed.filter((b) => b === 1)).toHaveLength(31);
   });
 
+  it('one thread needs no time floor: three timings in a row that agree are enough', async () => {
+    const { made, spawn } = spawner(new FakeInference({ 1: [250, 25, 24, 25], 4: 8, 8: 7.9, 16: 40 }));
+    const engine = await InferenceEngine.start(model, card, 'wasm', 1, spawn);
+    const t = await engine.tuneBatch(undefined, settle());
+    expect(t.msPerImage[1]).toBe(25);
+    expect(made[0].timed.filter((b) => b === 1)).toHaveLength(5); // 250, 25, 24, 25: settled; then the sweep
+  });
+
   it('stops settling after maxMs when the timings never agree', async () => {
     const { made, spawn } = spawner(new FakeInference({ 1: [10, 30, 10, 30, 10, 30, 10, 30, 10, 30] }));
     const engine = await InferenceEngine.start(model, card, 'wasm', 2, spawn);
