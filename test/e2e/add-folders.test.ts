@@ -37,6 +37,7 @@ describeFixtures('corruption folders added one at a time', () => {
     await expect.poll(() => page.getByTestId('step-data').textContent(), { timeout: 30_000 }).toMatch(/2 corruption × severity folders/);
     await page.getByTestId('backend-select').selectOption('wasm');
     await page.getByTestId('batch-size').fill('8');
+    await page.getByTestId('threads-select').selectOption('1'); // see RunInputs.threads (app-driver.ts)
     await page.getByTestId('run').click();
     await waitForDone(page, 300_000);
 

@@ -175,6 +175,7 @@ describeFixtures('model library and model cards, offline after a reload', () => 
     await page.getByTestId('dataset-input').setInputFiles(files.root);
     await page.getByTestId('backend-select').selectOption('wasm');
     await page.getByTestId('batch-size').fill('8');
+    await page.getByTestId('threads-select').selectOption('1'); // see RunInputs.threads (app-driver.ts)
     await page.getByTestId('run').click();
     await waitForDone(page, 600_000);
 

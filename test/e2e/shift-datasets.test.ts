@@ -133,6 +133,7 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     await expect.poll(() => page.getByTestId('shift-problem').count()).toBe(0);
 
     await page.getByTestId('batch-size').fill('8');
+    await page.getByTestId('threads-select').selectOption('1'); // see RunInputs.threads (app-driver.ts)
     await page.getByTestId('backend-select').selectOption('wasm');
     await page.getByTestId('run').click();
     await waitForDone(page, 300_000);
@@ -204,6 +205,9 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     await addShiftFolder(app, `${data.root}/imagenet-r-224`, 1);
     await page.getByTestId('shift-kind').nth(0).selectOption('imagenet-r');
     await page.getByTestId('backend-select').selectOption('wasm');
+    // A fixed batch: no warm-up (two engine starts) for two images.
+    await page.getByTestId('batch-size').fill('8');
+    await page.getByTestId('threads-select').selectOption('1');
     await page.getByTestId('run').click();
     await waitForDone(page, 300_000);
     await page.getByTestId('inspector').waitFor({ timeout: 60_000 });
@@ -262,6 +266,7 @@ describeFixtures('shift datasets: ImageNet-R, -A, -V2, -Sketch layouts against a
     await addShiftFolder(app, `${data.root}/sketch-all`, 1);
     await page.getByTestId('shift-kind').nth(0).selectOption('imagenet-sketch');
     await page.getByTestId('batch-size').fill('1');
+    await page.getByTestId('threads-select').selectOption('1'); // see RunInputs.threads (app-driver.ts)
     await page.getByTestId('backend-select').selectOption('wasm');
     await page.getByTestId('run').click();
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="step-run"] progress') as HTMLProgressElement | null)?.value ?? 0) >= 3, undefined, { timeout: 120_000 });
