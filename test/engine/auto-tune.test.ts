@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendChoice, LoadedModel } from '../../workers/protocol/inference';
 import type { ModelCard } from '../../src/core/model-card';
-import { startTuned, type TunableEngine, type Tuning } from '../../src/engine/auto-tune';
+import { better, startTuned, type TunableEngine, type Tuning } from '../../src/engine/auto-tune';
 import { WarmupFailed } from '../../src/engine/errors';
 
 const card: ModelCard = { name: 'fake', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], inputSize: 224, resizeTo: 256 };
@@ -107,7 +107,7 @@ describe('startTuned (unchanged behaviour)', () => {
     storage.items.set(key, JSON.stringify(remembered));
     const { started, start } = starter({ 2: { tune: new Error('must not warm up') } });
     const again = await startTuned(model, 'sha', card, 'wasm', {}, undefined, { start, storage, maxThreads: 4 });
-    expect(first.tuning.threads).toBe(4);
+    expect(first.tuning.threads).toBe(3); // as fast as 4: the thread that does not pay is left to the decoders
     expect(again.tuning).toEqual(remembered);
     expect(started.map((e) => e.loaded.threads)).toEqual([2]);
   });
@@ -128,5 +128,28 @@ describe('startTuned (unchanged behaviour)', () => {
     const r = await startTuned(model, 'sha', card, 'wasm', { batch: 32 }, undefined, { start: fixed.start, storage: null, maxThreads: 4 });
     expect(r.tuning).toMatchObject({ threads: 4, batch: 32 });
     expect(fixed.started).toHaveLength(1);
+  });
+});
+
+describe('startTuned: a thread must pay for the core it takes from the decoders', () => {
+  it('keeps fewer threads unless more are at least 25 % faster at inference', async () => {
+    // 2 threads 10 % faster (a tiny, decode-bound model): 1 thread kept.
+    const near = starter({ 2: { tune: { batch: 8, msPerImage: { 1: 10, 8: 1 / 1.1 } } }, 1: { tune: { batch: 8, msPerImage: { 1: 10, 8: 1 } } } });
+    expect((await startTuned(model, 'sha', card, 'wasm', {}, undefined, { start: near.start, storage: null, maxThreads: 2 })).tuning.threads).toBe(1);
+    // 2 threads 2.2× faster (MobileNetV2-int8 measured): 2 kept.
+    const far = starter({ 2: { tune: { batch: 8, msPerImage: { 1: 10, 8: 1 / 2.2 } } }, 1: { tune: { batch: 8, msPerImage: { 1: 10, 8: 1 } } } });
+    const { engine, tuning } = await startTuned(model, 'sha', card, 'wasm', {}, undefined, { start: far.start, storage: null, maxThreads: 2 });
+    expect(tuning.threads).toBe(2);
+    expect(engine).toBe(far.started[0]);
+    expect(far.started.map((e) => e.disposed)).toEqual([0, 1]);
+  });
+
+  it('better(): the 25 % rule both ways, and 3 % between equal thread counts', () => {
+    expect(better({ threads: 2, imagesPerSec: 125 }, { threads: 1, imagesPerSec: 100 })).toBe(true);
+    expect(better({ threads: 2, imagesPerSec: 124 }, { threads: 1, imagesPerSec: 100 })).toBe(false);
+    expect(better({ threads: 1, imagesPerSec: 100 }, { threads: 2, imagesPerSec: 124 })).toBe(true);
+    expect(better({ threads: 1, imagesPerSec: 100 }, { threads: 2, imagesPerSec: 125 })).toBe(false);
+    expect(better({ threads: 2, imagesPerSec: 104 }, { threads: 2, imagesPerSec: 100 })).toBe(true);
+    expect(better({ threads: 2, imagesPerSec: 102 }, { threads: 2, imagesPerSec: 100 })).toBe(false);
   });
 });
