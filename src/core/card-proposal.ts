@@ -1,9 +1,8 @@
 import { DEFAULT_CARD, parseModelCard, type ModelCard } from './model-card';
 import { resolveModelIO, type Dim, type TensorInfo } from './model-io';
-import { opsetVersion, realInputs, type OnnxModel, type OnnxValueInfo } from './onnx/onnx-model';
+import { opsetVersion, readOnnx, realInputs, type OnnxModel, type OnnxValueInfo } from './onnx/onnx-model';
 import { isClsAttentionShape } from './cam/vit';
 import { countBatchNorms } from './tta/bn-adapt';
-import { readOnnx } from './onnx/onnx-model';
 import { sha256Hex } from './sha256';
 
 export { CARD_PRESETS, applyPreset, matchPreset, type CardPreset } from './card-presets';

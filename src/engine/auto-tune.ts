@@ -60,7 +60,7 @@ function readMemo(storage: Pick<Storage, 'getItem'> | null, key: string): Tuning
  * Whether warm-up `a` should be kept over `b`. An inference thread is a core the decoders do not get, and the
  * warm-up times inference alone: the setting with more threads must be at least 25 % faster to be kept. Why: the
  * tiny decode-bound model of `npm run bench:scale` warmed up a few per cent faster on two threads than on one, and
- * its 250 k-image run then went at ≈ 120 images/s instead of 180 (MobileNetV2-int8: 2.2× faster on two, kept).
+ * its 250 k-image run then went at 112 images/s instead of 155 on one (MobileNetV2-int8: 2.2× faster on two, kept).
  */
 export function better(a: Pick<Tuning, 'threads' | 'imagesPerSec'>, b: Pick<Tuning, 'threads' | 'imagesPerSec'>): boolean {
   if (a.threads > b.threads) return a.imagesPerSec >= b.imagesPerSec * EXTRA_THREADS_GAIN;
