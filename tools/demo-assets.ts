@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { computeMetrics, type CorruptionCounts } from '../src/core/metrics';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = process.env.SHIFTLENS_FIXTURES ?? join(ROOT, '..', 'shared', 'fixtures');
@@ -55,6 +56,11 @@ export function demoFiles(fixtures = FIXTURES): Map<string, Buffer> {
   const cleanKey = Object.keys(summary.clean).find((k) => k.includes('DEV-C'));
   if (!cleanKey) throw new Error('the reference summary has no DEV-C clean entry');
   const files = [...out.keys()].sort();
+  const quickClasses = classes.filter((_, i) => i % QUICK_EVERY === 0);
+  const quick = {
+    clean: quickClasses.map((c) => `clean/${c.wnid}/${c.file}`),
+    reference: quickReference(read('reference', `${MODEL}-predictions.jsonl`).toString('utf8'), classes, quickClasses, cells, summary.clean[cleanKey]),
+  };
   const manifest = {
     schema: 'shiftlens.demo/v1',
     baseSeed: 1234,
@@ -70,10 +76,63 @@ export function demoFiles(fixtures = FIXTURES): Map<string, Buffer> {
       clean: { n: summary.clean[cleanKey].n, errors: summary.clean[cleanKey].top1_errors },
       cells,
     },
+    quick,
     files: Object.fromEntries(files.map((f) => [f, { bytes: out.get(f)!.length, sha256: sha256(out.get(f)!) }])),
   };
   out.set('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`));
   return out;
+}
+
+/** The quick demo takes every QUICK_EVERY-th of the 50 DEV-C classes (10 images, 950 corrupted). */
+export const QUICK_EVERY = 5;
+
+/**
+ * The quick demo's reference: each cell's and the clean error counts of its images, counted from the fixture's
+ * per-image predictions (onnxruntime-node, `<model>-predictions.jsonl`), and mCE / relative mCE from those counts.
+ * The same count over all 50 images must give the summary's numbers (else the two reference files disagree).
+ */
+function quickReference(
+  jsonl: string,
+  allClasses: { wnid: string; file: string }[],
+  quickClasses: { wnid: string; file: string }[],
+  fullCells: Record<string, Record<string, { n: number; errors: number }>>,
+  fullClean: { n: number; top1_errors: number },
+) {
+  const wrong = new Map<string, boolean>();
+  for (const line of jsonl.split('\n')) {
+    if (!line.trim()) continue;
+    const p = JSON.parse(line) as { path: string; label: number; top5: number[] };
+    wrong.set(p.path, p.top5[0] !== p.label);
+  }
+  const count = (paths: string[]) => {
+    const missing = paths.filter((p) => !wrong.has(p));
+    if (missing.length) throw new Error(`the reference predictions lack ${missing.slice(0, 3).join(', ')}`);
+    return { n: paths.length, errors: paths.filter((p) => wrong.get(p)).length };
+  };
+  const cells: Record<string, Record<string, { n: number; errors: number }>> = {};
+  for (const [corruption, bySeverity] of Object.entries(fullCells)) {
+    cells[corruption] = {};
+    for (const s of Object.keys(bySeverity)) {
+      const all = [...wrong.keys()].filter((p) => p.startsWith(`imagenet-c-mini/${corruption}/${s}/`));
+      const full = count(all);
+      if (full.n !== bySeverity[s].n || full.errors !== bySeverity[s].errors) throw new Error(`${corruption} ${s}: the per-image predictions count ${full.errors}/${full.n}, the summary ${bySeverity[s].errors}/${bySeverity[s].n}`);
+      cells[corruption][s] = count(quickClasses.map((c) => `imagenet-c-mini/${corruption}/${s}/${c.wnid}/${c.file}`));
+    }
+  }
+  const clean = count(quickClasses.map((c) => `imagenet-val-sample/${c.wnid}/${c.file}`));
+  const counts: CorruptionCounts = {};
+  for (const [c, byS] of Object.entries(cells)) counts[c] = Object.fromEntries(Object.entries(byS).map(([s, v]) => [Number(s), v]));
+  const m = computeMetrics(counts, clean.errors / clean.n);
+  const all50 = count(allClasses.map((c) => `imagenet-val-sample/${c.wnid}/${c.file}`));
+  if (all50.n !== fullClean.n || all50.errors !== fullClean.top1_errors) throw new Error(`clean: the per-image predictions count ${all50.errors}/${all50.n}, the summary ${fullClean.top1_errors}/${fullClean.n}`);
+  return {
+    source: `../shared/fixtures/reference/${MODEL}-predictions.jsonl (the same onnxruntime-node predictions as the full demo's summary), counted for these ${quickClasses.length} images`,
+    mCE: m.mCE! * 100,
+    relativeMCE: m.relativeMCE! * 100,
+    meanError19: m.meanError19! * 100,
+    clean,
+    cells,
+  };
 }
 
 /** Files of public/demo that differ from (or are missing against) what demoFiles() makes; README.md is hand-written. */

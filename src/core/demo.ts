@@ -27,7 +27,24 @@ export interface DemoManifest {
   frost: string[];
   clean: string[];
   reference: DemoReference;
+  /**
+   * The quick demo: a tenth of the work (every 5th original, 10 × 95 corrupted images) with its own reference,
+   * counted from the same per-image reference predictions. Absent in manifests written before it existed.
+   */
+  quick?: { clean: string[]; reference: DemoReference };
   files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** "full": the 50 originals (4,750 corrupted images); "quick": the manifest's subset of them. */
+export type DemoSize = 'full' | 'quick';
+
+/** The originals a demo of this size corrupts, and the reference its result must equal. */
+export function demoSelection(m: DemoManifest, size: DemoSize): { clean: string[]; reference: DemoReference } {
+  if (size === 'quick') {
+    if (!m.quick) throw new DemoManifestError('this demo has no quick version (its manifest.json predates it): run the full demo');
+    return m.quick;
+  }
+  return { clean: m.clean, reference: m.reference };
 }
 
 export class DemoManifestError extends Error {
@@ -49,9 +66,17 @@ export function parseDemoManifest(value: unknown): DemoManifest {
   if (!m!.model || typeof m!.model.file !== 'string' || typeof m!.model.card !== 'string') bad('no model');
   if (typeof m!.labels !== 'string') bad('no labels');
   if (!Array.isArray(m!.frost) || !Array.isArray(m!.clean) || !m!.clean.length) bad('no images');
-  const r = m!.reference;
-  if (!r || !isCounts(r.clean) || typeof r.mCE !== 'number' || !r.cells) bad('no reference numbers');
-  for (const c of CORRUPTIONS) for (const s of SEVERITIES) if (!isCounts(r!.cells[c.name]?.[String(s)])) bad(`no reference for ${c.name} ${s}`);
+  const checkReference = (r: DemoReference | undefined, what: string) => {
+    if (!r || !isCounts(r.clean) || typeof r.mCE !== 'number' || typeof r.relativeMCE !== 'number' || !r.cells) bad(`no ${what}reference numbers`);
+    for (const c of CORRUPTIONS) for (const s of SEVERITIES) if (!isCounts(r!.cells[c.name]?.[String(s)])) bad(`no ${what}reference for ${c.name} ${s}`);
+  };
+  checkReference(m!.reference, '');
+  if (m!.quick !== undefined) {
+    const q = m!.quick;
+    const all = new Set(m!.clean);
+    if (!q || !Array.isArray(q.clean) || !q.clean.length || q.clean.some((p) => !all.has(p))) bad('the quick demo names images that are not among the originals');
+    checkReference(q.reference, 'quick demo ');
+  }
   return m as DemoManifest;
 }
 

@@ -7,7 +7,7 @@
  * subscribes to; the evaluation itself is the app's ordinary run, passed in as `evaluate`.
  */
 import { CORRUPTIONS, SEVERITIES } from '../core/corruption-catalog';
-import { checkDemoResult, parseDemoManifest, type DemoCheck, type DemoManifest } from '../core/demo';
+import { checkDemoResult, demoSelection, parseDemoManifest, type DemoCheck, type DemoManifest, type DemoSize } from '../core/demo';
 import { discoverClean } from '../core/dataset-discovery';
 import type { ResultDocument } from '../core/result-document';
 import { sha256Hex } from '../core/sha256';
@@ -43,7 +43,7 @@ type Fetch = (url: string) => Promise<Response>;
  */
 export const DEMO_LAST_MODIFIED = Date.UTC(2026, 0, 1);
 
-export async function loadDemoAssets(base: URL, fetchFn: Fetch = (u) => fetch(u)): Promise<DemoAssets> {
+export async function loadDemoAssets(base: URL, fetchFn: Fetch = (u) => fetch(u), size: DemoSize = 'full'): Promise<DemoAssets> {
   const get = async (path: string): Promise<Uint8Array<ArrayBuffer>> => {
     let r: Response;
     try {
@@ -72,8 +72,14 @@ export async function loadDemoAssets(base: URL, fetchFn: Fetch = (u) => fetch(u)
   };
   const file = (bytes: Uint8Array<ArrayBuffer>, name: string, type = '') => new File([bytes], name, { type, lastModified: DEMO_LAST_MODIFIED });
   const [model, card, labels] = await Promise.all([checked(manifest.model.file), checked(manifest.model.card), checked(manifest.labels)]);
+  let originals: string[];
+  try {
+    originals = demoSelection(manifest, size).clean;
+  } catch (e) {
+    throw new DemoAssetError((e as Error).message);
+  }
   const clean = await Promise.all(
-    manifest.clean.map(async (p) => ({ path: `${DEMO_CLEAN_ROOT}/${p.split('/').slice(1).join('/')}`, file: file(await checked(p), p.split('/').pop()!, 'image/jpeg') })),
+    originals.map(async (p) => ({ path: `${DEMO_CLEAN_ROOT}/${p.split('/').slice(1).join('/')}`, file: file(await checked(p), p.split('/').pop()!, 'image/jpeg') })),
   );
   const frostFiles = await Promise.all(manifest.frost.map(async (p) => ({ path: p.split('/').pop()!, file: file(await checked(p), p.split('/').pop()!, 'image/png') })));
   const frost = await loadFrostTextureFiles(frostFiles);
@@ -95,6 +101,8 @@ export interface DemoState {
   progress: GenerateProgress | null;
   message: string;
   check: DemoCheck | null;
+  /** Which demo runs (or ran last). */
+  size: DemoSize;
 }
 
 /** What the demo hands to the app's ordinary run. */
@@ -111,10 +119,12 @@ export interface DemoDeps {
   /** Runs the evaluation like the Run button does and returns its result (null when it did not finish). */
   evaluate: (e: DemoEvaluation) => Promise<ResultDocument | null>;
   fetch?: Fetch;
+  /** The full demo (default) or the quick one (a tenth of the images, its own reference). */
+  size?: DemoSize;
 }
 
 export class DemoRun {
-  private state: DemoState = { phase: 'idle', progress: null, message: '', check: null };
+  private state: DemoState = { phase: 'idle', progress: null, message: '', check: null, size: 'full' };
   private readonly listeners = new Set<(s: DemoState) => void>();
   private controller: AbortController | null = null;
 
@@ -146,9 +156,10 @@ export class DemoRun {
     if (this.active) return;
     this.controller = new AbortController();
     const signal = this.controller.signal;
-    this.set({ phase: 'loading', progress: null, message: 'loading the demo model and images', check: null });
+    const size = deps.size ?? 'full';
+    this.set({ phase: 'loading', progress: null, message: 'loading the demo model and images', check: null, size });
     try {
-      const assets = await loadDemoAssets(deps.base, deps.fetch);
+      const assets = await loadDemoAssets(deps.base, deps.fetch, size);
       const clean = discoverClean(assets.clean.map((f) => ({ path: f.path, size: f.file.size })));
       const byPath = new Map(assets.clean.map((f) => [f.path, f.file]));
       this.set({ phase: 'generating', message: `corrupting ${clean.images.length} images × 19 corruptions × 5 severities` });
@@ -169,11 +180,11 @@ export class DemoRun {
         corrupted: new FileListSource(set.files, GENERATED_ROOT),
         clean: new FileListSource(assets.clean, DEMO_CLEAN_ROOT),
         notes: [
-          `ShiftLens demo: the ${clean.images.length} DEV-C originals of public/demo corrupted in the browser with all 19 corruptions × 5 severities, base seed ${assets.manifest.baseSeed}, the official frost textures (${assets.frost.description}); resize 256, crop 224, JPEG q85`,
+          `ShiftLens ${size === 'quick' ? 'quick ' : ''}demo: ${size === 'quick' ? `${clean.images.length} of the` : 'the'} ${size === 'quick' ? assets.manifest.clean.length : clean.images.length} DEV-C originals of public/demo corrupted in the browser with all 19 corruptions × 5 severities, base seed ${assets.manifest.baseSeed}, the official frost textures (${assets.frost.description}); resize 256, crop 224, JPEG q85`,
         ],
       });
       if (!result) return this.set({ phase: 'cancelled', message: 'the demo run did not finish' });
-      const check = checkDemoResult(result, assets.manifest.reference);
+      const check = checkDemoResult(result, demoSelection(assets.manifest, size).reference);
       this.set({ phase: 'done', message: '', check });
     } catch (e) {
       if (signal.aborted) this.set({ phase: 'cancelled', message: 'demo cancelled' });

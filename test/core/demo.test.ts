@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDemoResult, parseDemoManifest, pickIllustration, DemoManifestError } from '../../src/core/demo';
+import { checkDemoResult, demoSelection, parseDemoManifest, pickIllustration, DemoManifestError } from '../../src/core/demo';
 import { describeFixtures, PROJECT_ROOT } from '../support/fixtures';
-import { referenceResult } from '../support/reference-predictions';
+import { referenceImagePredictions, referenceResult } from '../support/reference-predictions';
 
 const manifestJson = () => JSON.parse(readFileSync(join(PROJECT_ROOT, 'public/demo/manifest.json'), 'utf8'));
 
@@ -25,6 +25,22 @@ describeFixtures('demo self-check', () => {
     expect(check.matches).toBe(true);
     expect(check.compared).toBe(19 * 5 + 3);
     expect(doc.metrics.mCE!.toFixed(2)).toBe('86.20');
+  });
+
+  it('the quick demo: the reference predictions of its 10 originals match its own reference; not the full one', () => {
+    const m = parseDemoManifest(manifestJson());
+    const quick = demoSelection(m, 'quick');
+    expect(quick.clean).toHaveLength(10);
+    const ten = new Set(quick.clean.map((p) => p.split('/').slice(1).join('/')));
+    const doc = referenceResult('mobilenetv2-12-int8', (p) => ten.has(p.path.split('/').slice(-2).join('/')));
+    expect(doc.cleanMatched?.n).toBe(10);
+    expect(Object.values(doc.corruptions).flatMap((c) => Object.values(c.severities)).every((cell) => cell.n === 10)).toBe(true);
+    const check = checkDemoResult(doc, quick.reference);
+    expect(check.differences).toEqual([]);
+    expect(check.compared).toBe(19 * 5 + 3);
+    expect(checkDemoResult(doc, m.reference).matches).toBe(false);
+    // Fig. 2 needs a glass_blur row among the ten.
+    expect(pickIllustration(referenceImagePredictions('mobilenetv2-12-int8').filter((p) => ten.has(p.path.split('/').slice(-2).join('/'))), 'glass_blur')).not.toBeNull();
   });
 
   it('one image more or less wrong in one cell is a mismatch, named', () => {
@@ -53,6 +69,12 @@ it('a damaged manifest gets a clear message', () => {
   const m = manifestJson();
   delete m.reference.cells.fog['4'];
   expect(() => parseDemoManifest(m)).toThrow(/no reference for fog 4/);
+  const q = manifestJson();
+  delete q.quick.reference.cells.snow['2'];
+  expect(() => parseDemoManifest(q)).toThrow(/no quick demo reference for snow 2/);
+  const foreign = manifestJson();
+  foreign.quick.clean[0] = 'clean/n00000000/elsewhere.JPEG';
+  expect(() => parseDemoManifest(foreign)).toThrow(/quick demo names images that are not among the originals/);
 });
 
 describe('the inspector image of the demo (Fig. 2)', () => {

@@ -34,6 +34,35 @@ describe('demo assets', () => {
     await expect(loadDemoAssets(BASE, fakeFetch(() => new TypeError('Failed to fetch')))).rejects.toThrow(/cached after one visit/);
   });
 
+  it('the quick demo loads (and checks) only its 10 originals; a manifest without one says so', async () => {
+    // The frost textures come after the originals and need the browser's image decoder: a 404 for them ends the
+    // load here, after every original it wanted was fetched and checked.
+    const asking = (size?: 'quick' | 'full') => {
+      const asked: string[] = [];
+      const f = async (url: string) => {
+        const path = url.slice(BASE.href.length);
+        asked.push(path);
+        return path.startsWith('frost/') ? new Response('no', { status: 404 }) : fakeFetch()(url);
+      };
+      return { asked, load: loadDemoAssets(BASE, f, size) };
+    };
+    const manifest = JSON.parse(served('manifest.json').toString('utf8'));
+    const quick = asking('quick');
+    await expect(quick.load).rejects.toThrow(/frost\/.*HTTP 404/);
+    expect(quick.asked.filter((p) => p.startsWith('clean/')).sort()).toEqual([...manifest.quick.clean].sort());
+    expect(manifest.quick.clean).toHaveLength(10);
+    const full = asking();
+    await expect(full.load).rejects.toThrow(/HTTP 404/);
+    expect(full.asked.filter((p) => p.startsWith('clean/'))).toHaveLength(50);
+    const old = fakeFetch((p, b) => {
+      if (p !== 'manifest.json') return b;
+      const m = JSON.parse(b.toString('utf8'));
+      delete m.quick;
+      return Buffer.from(JSON.stringify(m));
+    });
+    await expect(loadDemoAssets(BASE, old, 'quick')).rejects.toThrow(/no quick version .* run the full demo/);
+  });
+
   it('a foreign manifest is refused', async () => {
     await expect(loadDemoAssets(BASE, fakeFetch((p, b) => (p === 'manifest.json' ? Buffer.from('{"schema":"other"}') : b)))).rejects.toThrow(/manifest\.json is not usable/);
   });
