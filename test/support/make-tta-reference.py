@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch references for test-time adaptation (test/core/tta/tta-pytorch.test.ts).
 
-    /usr/bin/python3 test/support/make-tta-reference.py --fixtures ../shared/fixtures --out DIR
+    /usr/bin/python3 test/support/make-tta-reference.py --fixtures ../shared/fixtures --out DIR [--arch resnet18]
 
-Builds a torchvision ResNet-50 with random weights (fixed seeds) whose BN running statistics are calibrated on
+Builds a torchvision ResNet (--arch, default ResNet-50) with random weights (fixed seeds) whose BN running statistics are calibrated on
 fixture clean images (train-mode forward passes, momentum None = cumulative average), exports it with
 tools/export-onnx (DIR/model.onnx), and writes, for batches of fixture ImageNet-C cells (Pillow decode, ImageNet
 mean/std), the outputs of:
@@ -37,6 +37,7 @@ from PIL import Image
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'export-onnx'))
 import export_onnx  # noqa: E402
+from networks import ResNetClassifier  # noqa: E402
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -320,6 +321,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--fixtures', required=True)
     p.add_argument('--out')
+    p.add_argument('--arch', default='resnet50', choices=('resnet18', 'resnet50'),
+                   help='torchvision ResNet (the unit test uses resnet18: the same operators, a third of the time)')
     p.add_argument('--batch', type=int, default=8)
     p.add_argument('--steps', type=int, default=3)
     p.add_argument('--lr', type=float, default=0.05, help='SGD learning rate for both self-learning methods')
@@ -331,7 +334,7 @@ def main() -> int:
     args = p.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if args.replay:
-        base = build_model(args.fixtures, 15, 0)  # train-mode gradients do not depend on the running statistics
+        base = build_model(args.fixtures, 15, 0, args.arch)  # train-mode gradients do not depend on the running statistics
         for d in args.replay:
             replay_gradients(base, d)
         return 0
@@ -339,14 +342,22 @@ def main() -> int:
     t0 = time.time()
     timings = {}
 
-    net = build_model(args.fixtures, 15, args.calibration_images)
+    net = build_model(args.fixtures, 15, args.calibration_images, args.arch)
     timings['model'] = time.time() - t0
-    ckpt = os.path.join(args.out, 'resnet50.pth')
-    torch.save(net.state_dict(), ckpt)
-    if export_onnx.main([ckpt, '--layout', 'torchvision', '--out', os.path.join(args.out, 'model.onnx'), '--name', 'tta reference']) != 0:
-        raise SystemExit('export failed')
-    if not args.keep_checkpoint:
-        os.remove(ckpt)
+    if args.arch == 'resnet50':
+        # Through the tool's command line, as a user exports a checkpoint (its layouts are ResNet-50's).
+        ckpt = os.path.join(args.out, 'resnet50.pth')
+        torch.save(net.state_dict(), ckpt)
+        if export_onnx.main([ckpt, '--layout', 'torchvision', '--out', os.path.join(args.out, 'model.onnx'), '--name', 'tta reference']) != 0:
+            raise SystemExit('export failed')
+        if not args.keep_checkpoint:
+            os.remove(ckpt)
+    else:
+        # The tool's network (backbone → pool → linear, with layer4's map) and exporter (BN kept: TrainingMode.PRESERVE),
+        # so the graph is named and shaped as the command line writes it for ResNet-50.
+        body = deepcopy(net)
+        body.fc = nn.Identity()
+        export_onnx.export(ResNetClassifier(body, deepcopy(net.fc)), ['logits', 'features'], os.path.join(args.out, 'model.onnx'))
     timings['export'] = time.time() - t0
 
     w = Writer(args.out)
@@ -384,7 +395,7 @@ def main() -> int:
         methods[m]['inputs'] = inputs[m]
     timings['self_learning'] = time.time() - t0
     with open(os.path.join(args.out, 'reference.json'), 'w') as f:
-        json.dump({'model': 'model.onnx', 'cells': cells, 'batch': B, 'bn': bn, 'source': source, 'methods': methods,
+        json.dump({'model': 'model.onnx', 'arch': args.arch, 'cells': cells, 'batch': B, 'bn': bn, 'source': source, 'methods': methods,
                    'torch': torch.__version__, 'timings_s': timings}, f, indent=1)
     print(f'tta reference: {time.time() - t0:.1f} s {timings}', file=sys.stderr)
     return 0

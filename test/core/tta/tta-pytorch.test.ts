@@ -1,5 +1,8 @@
 /**
- * Test-time adaptation against PyTorch. test/support/make-tta-reference.py builds a torchvision ResNet-50 with
+ * Test-time adaptation against PyTorch. test/support/make-tta-reference.py builds a torchvision ResNet (ResNet-18
+ * here: the operators of ResNet-50 — Conv with strides and 1×1 downsampling, BatchNormalization, Relu, Add, MaxPool,
+ * GlobalAveragePool, Gemm — at a third of the suite's time; SHIFTLENS_TTA_ARCH=resnet50 runs the same checks on
+ * ResNet-50, whose counts are in ARCH below) with
  * random weights and BN statistics calibrated on fixture clean images, exports it with tools/export-onnx, and
  * computes on batches of fixture ImageNet-C cells: robusta's BayesianBatchNorm (N = 16 and N = 0), and TENT's
  * forward_and_adapt with the entropy loss and with robusta's generalised cross-entropy, SGD with momentum, one
@@ -7,7 +10,7 @@
  * autodiff training graph + Sgd) and must give the same logits per step (relative 1e-3: max |Δ| / max |ref|).
  *
  * Gradients: a ReLU network's gradient is discontinuous in its activations, and float32 rounding flips the
- * ReLU masks of the few activations within rounding of 0 (33 of 77 M for one batch of 8 here), each flip moving
+ * ReLU masks of the few activations within rounding of 0 (on ResNet-50, 33 of 77 M for one batch of 8), each flip moving
  * its channel's BN gradient by ~1/(batch·H·W) of its size; PyTorch float32 itself is 4.5e-3 (max-relative)
  * away from PyTorch float64 on this model for that reason. So the first step's gradients are checked at 1e-4
  * against PyTorch run with the switching decisions onnxruntime took (its ReLU masks and MaxPool indices,
@@ -31,6 +34,13 @@ import { FIXTURES, HAVE_FIXTURES, PROJECT_ROOT } from '../../support/fixtures';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(PROJECT_ROOT, 'test/support/make-tta-reference.py');
+/** The reference network, and what its exported graph must hold: BN nodes, BN parameter tensors, ReLU nodes. */
+// lr: ResNet-18's BN parameters move less per step than ResNet-50's at the script's default 0.05 (GCE: 4e-4 relative
+// after 3 steps, too close to the 1e-3 tolerance to show that the steps were taken), so its reference steps harder.
+const ARCHS = { resnet18: { bn: 20, params: 40, relus: 17, lr: '0.25' }, resnet50: { bn: 53, params: 106, relus: 49, lr: '0.05' } } as const;
+const ARCH_NAME = (process.env.SHIFTLENS_TTA_ARCH ?? 'resnet18') as keyof typeof ARCHS;
+const ARCH = ARCHS[ARCH_NAME];
+if (!ARCH) throw new Error(`SHIFTLENS_TTA_ARCH must be one of ${Object.keys(ARCHS).join(', ')}`);
 const LOGITS_REL = 1e-3;
 const GRAD_REL = 1e-4;
 /** Plain float32 PyTorch vs onnxruntime gradients differ by ReLU flips only: 5e-3 seen, bounded at 2e-2. */
@@ -123,10 +133,11 @@ suite('test-time adaptation (src/core/tta) vs PyTorch: robusta BayesianBatchNorm
     else {
       dir = mkdtempSync(join(tmpdir(), 'shiftlens-tta-'));
       owned = true;
-      const r = await run([SCRIPT, '--fixtures', FIXTURES, '--out', dir], 900_000);
+      const r = await run([SCRIPT, '--fixtures', FIXTURES, '--out', dir, '--arch', ARCH_NAME, '--lr', ARCH.lr], 900_000);
       if (r.code !== 0) throw new Error(`make-tta-reference.py failed (exit ${r.code}):\n${r.stderr}`);
     }
     ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+    if ((ref as { arch?: string }).arch !== ARCH_NAME) throw new Error(`${dir} holds a ${(ref as { arch?: string }).arch ?? 'resnet50'} reference, not ${ARCH_NAME}`);
     bytes = new Uint8Array(readFileSync(join(dir, ref.model)));
   }, 960_000);
 
@@ -135,8 +146,8 @@ suite('test-time adaptation (src/core/tta) vs PyTorch: robusta BayesianBatchNorm
     if (owned && dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the exported ResNet-50 keeps its 53 BatchNormalization nodes', () => {
-    expect(countBatchNorms(readOnnx(bytes))).toBe(53);
+  it(`the exported ${ARCH_NAME} keeps its ${ARCH.bn} BatchNormalization nodes`, () => {
+    expect(countBatchNorms(readOnnx(bytes))).toBe(ARCH.bn);
   });
 
   it(`BN adaptation, N = 16 and N = 0: logits within ${LOGITS_REL} of robusta's BayesianBatchNorm (batches of 8 and a last batch of 3)`, async () => {
@@ -167,7 +178,7 @@ suite('test-time adaptation (src/core/tta) vs PyTorch: robusta BayesianBatchNorm
     it(`${method === 'entropy' ? 'entropy minimisation (TENT)' : 'robust pseudo-labelling (GCE, q = 0.8)'}: logits of each step within ${LOGITS_REL} of PyTorch, SGD with momentum, parameters after the steps`, async () => {
       const m = ref.methods[method];
       const tg = buildTrainingGraph(bytes, { loss: { kind: method } });
-      expect(tg.params).toHaveLength(106);
+      expect(tg.params).toHaveLength(ARCH.params);
       const elem = (kind: string) => (kind === 'relu-mask' ? DataType.BOOL : DataType.INT64);
       const withDecisions = addGraphOutputs(tg.bytes, tg.decisions.map((d) => ({ name: d.tensor, elemType: elem(d.kind), dims: null })));
       const session = await ort.InferenceSession.create(withDecisions, SESSION);
@@ -230,14 +241,14 @@ suite('test-time adaptation (src/core/tta) vs PyTorch: robusta BayesianBatchNorm
   it(`first-step gradients within ${GRAD_REL} of PyTorch replaying onnxruntime's ReLU masks and MaxPool indices`, async () => {
     const methods = ['entropy', 'gce'] as const;
     for (const method of methods) expect(replays[method], `the ${method} test ran first`).toBeDefined();
-    const p = await run([SCRIPT, '--fixtures', FIXTURES, '--replay', ...methods.map((m) => replays[m].dir)], 300_000);
+    const p = await run([SCRIPT, '--fixtures', FIXTURES, '--arch', ARCH_NAME, '--replay', ...methods.map((m) => replays[m].dir)], 300_000);
     if (p.code !== 0) throw new Error(`replay failed (exit ${p.code}):\n${p.stderr}`);
     for (const method of methods) {
       const r = replays[method];
       const b = readFileSync(join(r.dir, 'grads.f32'));
       const reference = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
       const info = JSON.parse(readFileSync(join(r.dir, 'replayed.json'), 'utf8')) as { decisions: number; differ_from_pytorch: number };
-      expect(info.decisions).toBe(50); // 49 ReLU + 1 MaxPool
+      expect(info.decisions).toBe(ARCH.relus + 1); // the ReLUs + 1 MaxPool
       const err = relErr(r.ort, reference);
       errors[`${method} step 0 grads vs PyTorch with the same decisions (${info.differ_from_pytorch} differ)`] = err;
       expect(err).toBeLessThanOrEqual(GRAD_REL);
