@@ -2,6 +2,8 @@ import * as Comlink from 'comlink';
 import type { BootstrapOptions, BootstrapResult, PairedDifference } from '../core/bootstrap';
 import type { ResultDocument } from '../core/result-document';
 import type { AnalysisWorkerApi } from '../../workers/analysis.worker';
+import type { CamPlan } from '../core/cam/cam-model';
+import type { ModelCard } from '../core/model-card';
 
 export interface WorkerBootstrapOptions extends BootstrapOptions {
   /** Aborting terminates the worker and rejects with an AbortError. */
@@ -37,4 +39,9 @@ export function bootstrapInWorker(doc: ResultDocument, opts: WorkerBootstrapOpti
 /** pairedMceDifference in a worker: a.mCE − b.mCE on the shared images, or null (see there). */
 export function pairedInWorker(a: ResultDocument, b: ResultDocument, opts: WorkerBootstrapOptions = {}): Promise<PairedDifference | null> {
   return inWorker(opts.signal, (api) => api.paired(a, b, plain(opts)));
+}
+
+/** planCam on the model file, in a worker (see AnalysisWorkerApi.camPlan). */
+export function camPlanInWorker(file: Blob, card: ModelCard, logitsOutput: string): Promise<CamPlan> {
+  return inWorker(undefined, (api) => api.camPlan(file, card, logitsOutput));
 }

@@ -1,12 +1,13 @@
-import type * as Comlink from 'comlink';
+import * as Comlink from 'comlink';
 import type { ModelCard } from '../core/model-card';
 import { normalizeToChw } from '../core/normalize';
 import { preprocessingOf, type CardPreprocessing } from '../core/preprocessing';
-import { CamModel, planCam, type CamAnalysis, type CamMap, type CamMethod, type CamOptions, type CamPlan, type MethodAvailability } from '../core/cam/cam-model';
+import { CamModel, type CamAnalysis, type CamMap, type CamMethod, type CamOptions, type CamPlan, type MethodAvailability } from '../core/cam/cam-model';
 import type { ImageKind } from './decode-image';
 import type { DecodeWorkerApi } from '../../workers/decode.worker';
 import type { BackendChoice, InferenceWorkerApi } from '../../workers/inference.worker';
 import { spawnWorker, type Supervised } from './worker-supervisor';
+import { camPlanInWorker } from './analysis-client';
 
 export { CAM_METHODS, DEFAULT_SCORECAM_CHANNELS, type CamMap, type CamMethod, type CamOptions, type MethodAvailability } from '../core/cam/cam-model';
 
@@ -37,16 +38,28 @@ export class CamEngine {
     return this.model.plan.methods;
   }
 
-  static async start(model: ArrayBuffer, card: ModelCard, backend: BackendChoice, logitsOutput: string): Promise<CamEngine> {
-    const plan = planCam(new Uint8Array(model), card, logitsOutput);
+  /**
+   * `model`: the run's model file, read again here (in the analysis worker, then handed to the CAM worker), so a
+   * finished run does not hold the whole model in the page for an inspector that may never open.
+   */
+  static async start(model: Blob, card: ModelCard, backend: BackendChoice, logitsOutput: string): Promise<CamEngine> {
+    let plan: CamPlan;
+    try {
+      plan = await camPlanInWorker(model, card, logitsOutput);
+    } catch (e) {
+      const m = (e as Error).message;
+      // A picked file that changed on disk after the run can no longer be read through its old File.
+      throw new Error(/NotReadable|NotFound|could not be read|changed/i.test(`${(e as Error).name} ${m}`) ? `the model file could not be read again for the inspector (${m}): it may have changed since the run; pick it again and re-run (the predictions come from the cache)` : m);
+    }
     const prep = preprocessingOf(card);
     const worker = spawnWorker<InferenceWorkerApi>(() => new Worker(new URL('../../workers/inference.worker.ts', import.meta.url), { type: 'module', name: 'cam' }));
     const api = worker.api;
     const decoder = spawnWorker<DecodeWorkerApi>(() => new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'cam-decode' }));
-    const buffer = plan.bytes.slice().buffer;
+    // The worker's copy (a whole buffer, see camPlan), handed on: the page keeps none.
+    const buffer = plan.bytes.buffer as ArrayBuffer;
     try {
       // CAM needs full feature maps back on the CPU: WASM is the dependable choice for a handful of images.
-      await api.load(buffer, { ...card, logitsOutput }, backend === 'webgpu' ? 'webgpu' : 'wasm', Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)));
+      await api.load(Comlink.transfer(buffer, [buffer]), { ...card, logitsOutput }, backend === 'webgpu' ? 'webgpu' : 'wasm', Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)));
     } catch (e) {
       worker.terminate();
       decoder.terminate();

@@ -215,7 +215,8 @@ export class CompletedRun {
     readonly index: ImageIndex,
     private readonly cellSources: readonly DatasetSource[],
     readonly evaluationId: number,
-    readonly model: { bytes: ArrayBuffer; card: ModelCard; logitsOutput: string; backend: BackendChoice },
+    /** The model file (read again by the inspector's CAM engine; the page keeps no copy of its bytes). */
+    readonly model: { file: Blob; card: ModelCard; logitsOutput: string; backend: BackendChoice },
     readonly labels: LabelSet,
     private readonly read: (prefix: string) => Promise<Map<string, CachedPrediction>> = readPrefix,
     /** Every setting of the run (the first is this run's own index and evaluation): source and adapted side by side. */
@@ -497,11 +498,15 @@ export class EvaluationSession {
     let finishPartial: (() => Promise<ResultDocument[]>) | null = null;
     let release: (() => void) | null = null;
     try {
-      const bytes = await inputs.model.arrayBuffer().catch((e: Error) => {
-        throw new Error(`could not read ${inputs.modelName}: ${e.message}`);
-      });
-      if (bytes.byteLength < 16) throw new Error(`${inputs.modelName} is not an ONNX model (${bytes.byteLength} bytes)`);
-      const sha256 = inputs.sha256 ?? (await sha256Hex(bytes));
+      // The model is read where it is used (the inference worker; the inspector's analysis worker): the page reads its
+      // first bytes only, to name an unreadable file here. (Reading a 100 MB model here was a 0.3 s main-thread task.)
+      const read = (blob: Blob) =>
+        blob.arrayBuffer().catch((e: Error) => {
+          throw new Error(`could not read ${inputs.modelName}: ${e.message}`);
+        });
+      await read(inputs.model.slice(0, 16));
+      if (inputs.model.size < 16) throw new Error(`${inputs.modelName} is not an ONNX model (${inputs.model.size} bytes)`);
+      const sha256 = inputs.sha256 ?? (await sha256Hex(await read(inputs.model)));
       const card = inputs.card;
       // The settings evaluated: the chosen one, or source and adapted side by side. An adapted setting fixes the
       // batch size (its predictions depend on it): no warm-up picks it.
@@ -617,7 +622,7 @@ export class EvaluationSession {
         index,
         [],
         evalId,
-        { bytes, card, logitsOutput: io.logitsOutput, backend: inputs.backend },
+        { file: inputs.model, card, logitsOutput: io.logitsOutput, backend: inputs.backend },
         labels,
         this.deps.readPrefix,
         variants.map((v) => ({ adaptation: v.adaptation, evaluationId: v.evalId, index: v.index })),
@@ -649,7 +654,7 @@ export class EvaluationSession {
           {
             appVersion: APP_VERSION,
             createdAt: new Date().toISOString(),
-            model: { name: card.name, file: inputs.modelName, bytes: bytes.byteLength, sha256, inputName: io.inputName, logitsOutput: io.logitsOutput, card: card as unknown as Record<string, unknown> },
+            model: { name: card.name, file: inputs.modelName, bytes: inputs.model.size, sha256, inputName: io.inputName, logitsOutput: io.logitsOutput, card: card as unknown as Record<string, unknown> },
             backend: engine!.loaded.backend,
             labels: { source: labels.source, count: labels.wnids.length, sha256: labelsSha256 },
             dataset: { name: inputs.corrupted?.name ?? '', layout: corruptedScan?.layout ?? 'empty', images: index.size, ignoredFiles: ignored.count },

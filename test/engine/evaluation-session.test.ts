@@ -246,6 +246,38 @@ describe('EvaluationSession (Node, fakes)', () => {
     expect(s.current.result!.counts.inferred).toBe(READABLE);
   });
 
+  it('the page reads only the first bytes of the model (the workers read the rest); an unreadable or tiny file is named', async () => {
+    const reads: number[] = [];
+    class CountingBlob extends Blob {
+      override slice(start?: number, end?: number, type?: string): Blob {
+        const part = super.slice(start, end, type);
+        const size = part.size;
+        return Object.assign(part, { arrayBuffer: () => (reads.push(size), Blob.prototype.arrayBuffer.call(part)) });
+      }
+      override arrayBuffer(): Promise<ArrayBuffer> {
+        reads.push(this.size);
+        return super.arrayBuffer();
+      }
+    }
+    const model = new CountingBlob([new Uint8Array(4096)]);
+    const s = new EvaluationSession(fakes(newWorld()));
+    await s.run({ ...inputs(dataset()), model });
+    expect(s.current.status).toBe('done');
+    expect(reads).toEqual([16]);
+    expect(s.completed!.model.file).toBe(model); // kept as the file, for the inspector to read again
+    // Without a sha256 from the caller the page hashes the file itself.
+    reads.length = 0;
+    await s.run({ ...inputs(dataset()), model, sha256: undefined });
+    expect(reads).toEqual([16, 4096]);
+
+    const unreadable = new Blob([new Uint8Array(64)]);
+    unreadable.slice = () => Object.assign(new Blob([]), { arrayBuffer: () => Promise.reject(new Error('NotReadableError: the file changed')) });
+    await s.run({ ...inputs(dataset()), model: unreadable });
+    expect(s.current.status).toBe('error: could not read m.onnx: NotReadableError: the file changed');
+    await s.run({ ...inputs(dataset()), model: new Blob([new Uint8Array(5)]) });
+    expect(s.current.status).toBe('error: m.onnx is not an ONNX model (5 bytes)');
+  });
+
   it('evaluates only the chosen subset', async () => {
     const world = newWorld();
     const s = new EvaluationSession(fakes(world));
