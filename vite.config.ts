@@ -152,20 +152,26 @@ function offlineShell(): Plugin {
 }
 
 /**
- * The e2e files from longest to shortest (measured, 2 cores), then the unit files: with two files at a time, the
- * demo (≈ 6 min) and the reference evaluation start at once and everything else fills in beside them. Files not
- * listed run after the listed ones, in vitest's own order.
+ * The suite's long files, e2e and unit together, from longest to shortest (file times of a full `CI=true npm test`
+ * here, 2 cores): with two files at a time the long ones start first and the short ones fill in at the end, so no
+ * long file (the PyTorch-backed export-onnx takes ≈ 2 min) starts last beside an idle lane. Files not listed run
+ * after these: the other e2e files, then the other unit files, in vitest's own order.
  */
-const E2E_ORDER = ['demo', 'evaluate-reference', 'cam-inspector', 'cache-and-resume', 'adaptation', 'cam-inspector-card', 'webgpu', 'ssim-and-partial', 'csp', 'input-errors', 'exported-model'];
+const SUITE_ORDER = [
+  'e2e/demo', 'e2e/cache-and-resume', 'tools/export-onnx', 'e2e/cam-inspector', 'e2e/adaptation', 'e2e/evaluate-reference',
+  'e2e/shift-datasets', 'e2e/webgpu', 'e2e/cam-inspector-card', 'e2e/sanity-warning', 'e2e/exported-model',
+  'e2e/ssim-and-partial', 'e2e/input-errors', 'core/tta/tta-pytorch', 'core/corruptions/random-corruptions',
+  'e2e/generate-zip', 'core/corruptions/random-noise', 'e2e/model-library', 'e2e/generate', 'e2e/add-folders',
+  'e2e/compare-runs', 'e2e/update-banner', 'core/bootstrap', 'e2e/csp',
+].map((f) => `/test/${f}.test.ts`);
 
 class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const rank = (f: TestSpecification) => {
-      const name = /([^/]+)\.test\.ts$/.exec(f.moduleId)?.[1] ?? '';
-      const i = E2E_ORDER.indexOf(name);
-      if (f.project.name === 'e2e') return i >= 0 ? i : E2E_ORDER.length;
-      return E2E_ORDER.length + 1;
+      const i = SUITE_ORDER.findIndex((suffix) => f.moduleId.endsWith(suffix));
+      if (i >= 0) return i;
+      return SUITE_ORDER.length + (f.project.name === 'e2e' ? 0 : 1);
     };
     return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
   }
@@ -191,7 +197,7 @@ export default defineConfig({
     // Two files at a time, e2e files included (vitest's own default ran one at a time on the 2-core CI machine): a
     // browser test spends much of its time waiting (page loads, Node-side references, service-worker round trips), so
     // a second file beside it uses the idle core — the whole suite went from 1900 s to 1150 s here. Longest first, so
-    // that no long file starts last: see E2E_ORDER.
+    // that no long file starts last: see SUITE_ORDER.
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
