@@ -49,18 +49,18 @@ export const STATE_CORRECT = 1;
 export const STATE_WRONG = 2;
 export const STATE_UNREADABLE = 3;
 
-/** A growable typed array (doubling), so appending a cell never copies per-image objects. */
+/**
+ * A growable typed array (doubling), so appending a cell never copies per-image objects. Plain data (no function
+ * fields), so an ImageIndex survives structured cloning (see ImageIndex.revive).
+ */
 class Grow<T extends Uint8Array | Uint16Array | Uint32Array | Int16Array> {
-  data: T;
   length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1024);
-  }
+  constructor(public data: T) {}
   reserve(n: number): void {
     if (this.length + n <= this.data.length) return;
     let cap = this.data.length;
     while (cap < this.length + n) cap *= 2;
-    const next = this.make(cap);
+    const next = new (this.data.constructor as new (n: number) => T)(cap);
     next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
@@ -93,16 +93,26 @@ export class ImageIndex {
   readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
   readonly cells: IndexedCell[] = [];
-  private readonly cls = new Grow((n) => new Uint16Array(n));
-  private readonly name = new Grow((n) => new Uint32Array(n));
-  private readonly state = new Grow((n) => new Uint8Array(n));
-  private readonly top = new Grow((n) => new Int16Array(n));
+  private readonly cls = new Grow(new Uint16Array(1024));
+  private readonly name = new Grow(new Uint32Array(1024));
+  private readonly state = new Grow(new Uint8Array(1024));
+  private readonly top = new Grow(new Int16Array(1024));
   /** Why an image could not be read, by image index (few). */
   readonly unreadable = new Map<number, string>();
   /** Class folder id → class index in the label list (−1: not in it). */
   private labelOf: Int32Array = new Int32Array(0);
 
   constructor(private readonly labelIndex: ReadonlyMap<string, number>) {}
+
+  /**
+   * The index again after a structured clone (postMessage to a worker: the per-image export), which keeps every
+   * field (typed arrays, Maps, strings) but not the classes' prototypes.
+   */
+  static revive(cloned: ImageIndex): ImageIndex {
+    const o = Object.setPrototypeOf(cloned, ImageIndex.prototype) as ImageIndex;
+    for (const g of [o.cls, o.name, o.state, o.top, o.nameHashes]) Object.setPrototypeOf(g, Grow.prototype);
+    return o;
+  }
 
   get size(): number {
     return this.cls.length;
@@ -426,7 +436,7 @@ export class ImageIndex {
 
   /** Two 32-bit hashes per interned class folder (made when first needed: few) and file name (made when interned). */
   private classHashes = new Uint32Array(0);
-  private readonly nameHashes = new Grow((n) => new Uint32Array(n));
+  private readonly nameHashes = new Grow(new Uint32Array(1024));
 
   /**
    * A 64-bit digest (16 hex digits) of one cell's images in index order: class folder, file name and label of

@@ -38,7 +38,8 @@ import { cellSsimPairs, type SsimPair } from '../core/ssim-plan';
 import { sha256Hex } from '../core/sha256';
 import { preprocessingOf } from '../core/preprocessing';
 import { CacheWriter } from './cache-writer';
-import { LineEncoder, SinkError, fileSink, memorySink, type ByteSink } from './jsonl-sink';
+import type { ByteSink } from './jsonl-sink';
+import { predictionsJsonlBlob, shiftFields, writePredictionsJsonl, type ExportSnapshot, type ExportSource } from './predictions-export';
 import { evaluationId, getRun, prefixChunks, readPrefix, readRecords, readSummary, requestPersistence, storePredictions } from './prediction-cache';
 import { IgnoredFiles, datasetDigest, type ClassListing, type DatasetScan, type DatasetSource } from './dataset-source';
 import { DECODER_DESCRIPTION, type Preprocessing } from './decode-image';
@@ -55,7 +56,7 @@ import type { DecodeJob, DecodedBatch } from '../../workers/protocol/decode';
 export const APP_VERSION = '0.1.0';
 const SPOT_CHECKS = 4;
 /** The per-image export's file in the origin's private file system (replaced by the next export). */
-export const PREDICTIONS_EXPORT_FILE = 'shiftlens-predictions-export.jsonl';
+export { PREDICTIONS_EXPORT_FILE } from './predictions-export';
 
 export interface RunInputs {
   readonly modelName: string;
@@ -289,95 +290,27 @@ export class CompletedRun {
   }
 
   /**
-   * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`). An adapted run's lines name the
-   * setting (`adaptation`); a side-by-side run's lines carry the adapted setting's `adapted_top5` and
-   * `adapted_logits_top5` too. The full set is over 500 MB of text, beyond one JavaScript string and too much to
-   * hold as Blob parts in the page (jsonl-sink.ts): it is written to a file of the origin's private file system,
-   * chunk by chunk, where the page can (else to Blob parts), and the Blob returned reads it from there.
+   * The per-image predictions as JSON lines (`path`, `label`, `top5`, `logits_top5`); see predictions-export.ts. This
+   * writes them here (Node, the tests, and the page's fallback); the page exports through predictionsJsonlOffPage
+   * (export-client.ts), which writes them in a worker from exportSnapshot().
    */
-  async predictionsJsonl(onProgress?: (done: number, total: number) => void): Promise<Blob> {
-    const type = 'application/x-ndjson';
-    const file = await fileSink(PREDICTIONS_EXPORT_FILE, type);
-    if (file) {
-      try {
-        await this.writePredictionsJsonl(file, onProgress);
-        return await file.close();
-      } catch (e) {
-        await file.abort();
-        // A file that cannot be written (full storage) leaves the in-memory way; any other failure is the export's.
-        if (!(e instanceof SinkError)) throw e;
-      }
-    }
-    const memory = memorySink(type);
-    await this.writePredictionsJsonl(memory, onProgress);
-    return memory.close();
+  predictionsJsonl(onProgress?: (done: number, total: number) => void): Promise<Blob> {
+    return predictionsJsonlBlob(this.exportSource(), onProgress);
   }
 
-  /**
-   * Writes the JSON lines to `sink`, cell by cell. A cell's records are read in key order a few thousand at a time
-   * (prediction-cache.ts prefixChunks, the next chunk read ahead) and each is written and dropped at once, so the
-   * export holds one or two chunks, never a cell's or the run's records. (At 4.75 M the page still sees major
-   * collections of 0.7–1 s during the export, with the V8 heap at 220–305 MB before them: see bench/scale-results-
-   * cached-4.75m.json.) Lines come in key order (the cell's own order for
-   * ImageNet's names); an image with an outcome but no record (none should be) gets its line after its cell's.
-   * The page yields whenever it has run ~12 ms.
-   */
-  async writePredictionsJsonl(sink: ByteSink, onProgress?: (done: number, total: number) => void): Promise<void> {
-    const out = new LineEncoder(sink);
-    const ix = this.index;
+  /** Writes the JSON lines to `sink` (see writePredictionsJsonl in predictions-export.ts). */
+  writePredictionsJsonl(sink: ByteSink, onProgress?: (done: number, total: number) => void): Promise<void> {
+    return writePredictionsJsonl(this.exportSource(), sink, onProgress);
+  }
+
+  /** What the per-image export needs, as plain data a worker can receive (the index is revived there). */
+  exportSnapshot(): ExportSnapshot {
     const other = this.settings.length > 1 ? this.settings[1] : null;
-    const own = isAdapted(this.adaptation) ? { adaptation: adaptationId(this.adaptation) } : {};
-    for (let k = 0; k < ix.cells.length; k++) {
-      const cell = ix.cells[k];
-      // A side-by-side run's adapted predictions of the cell, looked up by path (such runs are small).
-      const otherCached = other ? await this.read(folderPrefix(other.evaluationId, cell.spec.dir)) : null;
-      const line = (i: number, c: CachedPrediction | undefined): string => {
-        const state = ix.stateOf(i);
-        const path = ix.path(i, cell);
-        const label = ix.label(i);
-        if (state === STATE_UNREADABLE) return predictionLine({ path, label, top: [], topLogits: [], unreadable: ix.unreadable.get(i) ?? c?.u ?? 'unreadable' });
-        const o = otherCached?.get(ix.relative(i));
-        const adapted = other && o && o.u === undefined ? { adaptation: adaptationId(other.adaptation), top: o.t, topLogits: o.l } : undefined;
-        return predictionLine({ path, label, top: c?.t ?? [ix.top1(i)], topLogits: c?.l ?? [], ...shiftFields(cell.spec, c), ...own, ...(adapted ? { adapted } : {}) });
-      };
-      const hasOutcome = (i: number) => {
-        const state = ix.stateOf(i);
-        return state === STATE_CORRECT || state === STATE_WRONG || state === STATE_UNREADABLE;
-      };
-      const written = new Uint8Array(cell.count);
-      let hint = cell.start;
-      let n = 0;
-      /**
-       * Writes image i's line once. Returns a promise only when the caller must wait (the sink is busy, or every 1024
-       * lines a yield): not an async function, so 4.75 M lines do not allocate 4.75 M promises.
-       */
-      const emit = (i: number, c: CachedPrediction | undefined): Promise<void> | undefined => {
-        if (written[i - cell.start] || !hasOutcome(i)) return undefined;
-        written[i - cell.start] = 1;
-        const wait = out.put(line(i, c));
-        if ((++n & 1023) === 0) return wait ? wait.then(() => yieldIfBusy()) : yieldIfBusy();
-        return wait;
-      };
-      for await (const [keys, values] of this.chunks(folderPrefix(this.evaluationId, cell.spec.dir))) {
-        for (let j = 0; j < keys.length; j++) {
-          const rel = keys[j];
-          const cut = rel.indexOf('/');
-          // A record of an image this run did not list (another subset, a file since removed) is not exported.
-          const i = cut > 0 ? ix.findInCell(k, rel.slice(0, cut), rel.slice(cut + 1), hint) : -1;
-          if (i < 0) continue;
-          hint = i + 1;
-          const wait = emit(i, values[j]);
-          if (wait) await wait;
-        }
-      }
-      for (let i = cell.start; i < cell.start + cell.count; i++) {
-        const wait = emit(i, undefined);
-        if (wait) await wait;
-      }
-      otherCached?.clear();
-      onProgress?.(k + 1, ix.cells.length);
-    }
-    await out.flush();
+    return { index: this.index, evaluationId: this.evaluationId, adaptation: this.adaptation, other: other ? { adaptation: other.adaptation, evaluationId: other.evaluationId } : null };
+  }
+
+  private exportSource(): ExportSource {
+    return { ...this.exportSnapshot(), chunks: (prefix) => this.chunks(prefix), read: this.read };
   }
 
   /**
@@ -1269,12 +1202,6 @@ function compact(tensor: Float32Array, n: number, rows: readonly number[]): Floa
   const out = new Float32Array(stride * rows.length);
   rows.forEach((j, r) => out.set(tensor.subarray(j * stride, (j + 1) * stride), r * stride));
   return out;
-}
-
-/** A shift image's fields of its per-image prediction: its kind and, for ImageNet-R / -A, the masked argmax. */
-function shiftFields(spec: CellSpec, c: ShiftCachedPrediction | undefined): { shift?: (typeof SHIFT_KINDS)[number]; maskedTop1?: number } {
-  if (!spec.shift) return {};
-  return { shift: spec.shift, ...(c?.r !== undefined ? { maskedTop1: c.r } : {}) };
 }
 
 /**

@@ -69,6 +69,25 @@ describe('ImageIndex', () => {
     });
   }
 
+  it('survives structured cloning (postMessage to the export worker): revived, it answers as before and still grows', () => {
+    const { index, preds } = randomRun(7);
+    const clone = ImageIndex.revive(structuredClone(index));
+    expect(clone).toBeInstanceOf(ImageIndex);
+    expect(clone.counts()).toEqual(index.counts());
+    expect(clone.outcomes()).toEqual(index.outcomes());
+    expect(clone.unreadableList()).toEqual(aggregate(preds).unreadable);
+    for (let i = 0; i < index.size; i++) {
+      expect([clone.path(i), clone.label(i), clone.stateOf(i), clone.top1(i), clone.identity(i)]).toEqual([index.path(i), index.label(i), index.stateOf(i), index.top1(i), index.identity(i)]);
+      const k = index.cellIndexOf(i);
+      expect(clone.findInCell(k, index.classFolder(i), index.fileName(i))).toBe(i);
+    }
+    // Its growable arrays work again (a plain clone has no prototype): a cell of 3,000 images more.
+    const files = Array.from({ length: 3000 }, (_, j) => `more_${j}.JPEG`);
+    const more = clone.cells[clone.addCell({ corruption: 'snow', severity: 2, dir: 'c/snow/2' }, [{ folder: index.classes[0], files }])];
+    expect(more.count).toBe(3000);
+    expect(clone.path(more.start + 2999)).toBe(`c/snow/2/${index.classes[0]}/more_999.JPEG`);
+  });
+
   it('refuses outcomes when one cell has two images of one identity, like outcomesFromPredictions', () => {
     const ix = new ImageIndex(new Map([['n01', 0]]));
     ix.addCell({ corruption: 'fog', severity: 1, dir: 'a/fog/1' }, [{ folder: 'n01', files: ['x.JPEG'] }]);

@@ -3,6 +3,8 @@
  * the cache reuse rule, Cancel keeping what was computed, resume without double inference, unreadable files, and
  * which inference errors restart the engine.
  */
+import { predictionsJsonlBlob } from '../../src/engine/predictions-export';
+import { ImageIndex } from '../../src/core/image-index';
 import { describe, expect, it, vi } from 'vitest';
 import { EvaluationSession, type PipelineEngine, type PipelinePool, type RunInputs, type SessionDeps } from '../../src/engine/evaluation-session';
 import { FileListSource } from '../../src/engine/dataset-source';
@@ -334,19 +336,22 @@ describe('per-image export', () => {
     };
     // Records read in key order, 7 at a time (as prefixChunks does, 5,000 at a time): the same lines.
     const deps = fakes(world);
-    const chunked = new EvaluationSession({
-      ...deps,
-      prefixChunks: async function* (prefix) {
-        const all = [...world.cache].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        for (let j = 0; j < all.length; j += 7) yield [all.slice(j, j + 7).map(([k]) => k.slice(prefix.length)), all.slice(j, j + 7).map(([, v]) => v)];
-      },
-    });
+    const inKeyOrder = async function* (prefix: string): AsyncGenerator<[string[], CachedPrediction[]]> {
+      const all = [...world.cache].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (let j = 0; j < all.length; j += 7) yield [all.slice(j, j + 7).map(([k]) => k.slice(prefix.length)), all.slice(j, j + 7).map(([, v]) => v)];
+    };
+    const chunked = new EvaluationSession({ ...deps, prefixChunks: inKeyOrder });
     await chunked.run(inputs(files));
     expect(chunked.current.result!.counts.fromCache).toBe(files.length);
     const again = (await (await chunked.completed!.predictionsJsonl()).text()).split('\n');
     expect(again.pop()).toBe('');
     expect([...again].sort()).toEqual([...lines].sort());
     expect(again).toHaveLength(files.length);
+
+    // What the export worker gets (the run's snapshot, structured-cloned) writes the same bytes as the run itself.
+    const snapshot = structuredClone(chunked.completed!.exportSnapshot());
+    const offPage = await predictionsJsonlBlob({ ...snapshot, index: ImageIndex.revive(snapshot.index), chunks: inKeyOrder, read: deps.readPrefix });
+    expect(await offPage.text()).toBe(await (await chunked.completed!.predictionsJsonl()).text());
 
     try {
       const ok = opfs(Infinity);

@@ -103,6 +103,9 @@ export async function openApp(url: string, opts: { webgpu?: boolean; profile?: s
       await context.close();
       if (!opts.profile) rmSync(profile, { recursive: true, force: true });
       if (cspViolations.length) throw new Error(`Content-Security-Policy violations while the app ran:\n${[...new Set(cspViolations)].join('\n')}`);
+      // The per-image export falls back to the page when its worker fails (export-client.ts): that must not happen here.
+      const fellBack = consoleLines.filter((l) => l.includes('the export worker failed'));
+      if (fellBack.length) throw new Error(`the per-image export fell back to the page:\n${fellBack.join('\n')}`);
     },
   };
 }
