@@ -464,8 +464,15 @@ async function seedAndPrefill(
   m.prefill = { seedSeconds: round(seedSeconds, 1), evaluationKey: ev.key, evaluationId: ev.id, ...pf, seconds: round(pf.seconds, 1), recordsPerSec: Math.round(pf.recordsPerSec), batch: PREFILL_BATCH };
   await sample('after pre-fill');
   // A reload forgets the page's state; the app's cache stays. Sampled once settled.
+  // (Session 7 folded the two copies of this step into a helper that called itself: the pre-fill then died with
+  // "Maximum call stack size exceeded" — found when a fresh profile needed it again.)
   const reloadAndSample = async () => {
-    await reloadAndSample();
+    phase('prefill: reload');
+    await s.page.reload({ timeout: 300_000 });
+    await s.page.getByTestId('run').waitFor({ timeout: 120_000 });
+    await s.collectGarbage();
+    await sleep(5000);
+    await sample('after reload');
   };
   await reloadAndSample();
   if (CACHED_FIRST_RERUN) {
@@ -506,12 +513,7 @@ async function seedAndPrefill(
     };
     console.log(`    first re-run (per-image records → cell summaries): Run → done ${m.prefill.firstRerun.runToDoneSeconds} s, renderer ≤ ${m.prefill.firstRerun.maxRendererMB} MB`);
     await sample('after the first re-run');
-    phase('prefill: reload');
-    await s.page.reload({ timeout: 300_000 });
-    await s.page.getByTestId('run').waitFor({ timeout: 120_000 });
-    await s.collectGarbage();
-    await sleep(5000);
-    await sample('after reload');
+    await reloadAndSample();
   }
   // The model and labels again (a reload forgets them); the measured run starts from the pick.
 }
