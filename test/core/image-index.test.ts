@@ -81,6 +81,15 @@ describe('ImageIndex', () => {
       const k = index.cellIndexOf(i);
       expect(clone.findInCell(k, index.classFolder(i), index.fileName(i))).toBe(i);
     }
+    // The transfer form (per-image arrays in fresh buffers, moved rather than copied): the same answers, the
+    // original untouched.
+    const sent = index.forTransfer();
+    const moved = ImageIndex.revive(structuredClone(sent.index, { transfer: sent.buffers }));
+    expect(sent.buffers.every((b) => b.byteLength === 0)).toBe(true); // transferred away
+    expect(moved.counts()).toEqual(index.counts());
+    expect(moved.outcomes()).toEqual(index.outcomes());
+    for (let i = 0; i < index.size; i++) expect([moved.path(i), moved.stateOf(i), moved.top1(i)]).toEqual([index.path(i), index.stateOf(i), index.top1(i)]);
+    expect(index.counts()).toEqual(clone.counts());
     // Its growable arrays work again (a plain clone has no prototype): a cell of 3,000 images more.
     const files = Array.from({ length: 3000 }, (_, j) => `more_${j}.JPEG`);
     const more = clone.cells[clone.addCell({ corruption: 'snow', severity: 2, dir: 'c/snow/2' }, [{ folder: index.classes[0], files }])];
