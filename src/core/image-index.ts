@@ -105,10 +105,6 @@ export class ImageIndex {
   constructor(private readonly labelIndex: ReadonlyMap<string, number>) {}
 
   /**
-   * The index again after a structured clone (postMessage to a worker: the per-image export), which keeps every
-   * field (typed arrays, Maps, strings) but not the classes' prototypes.
-   */
-  /**
    * A copy to post to a worker, with the per-image arrays cut to their length in fresh buffers, listed to be
    * transferred: a structured clone copies them on the sending thread (at 4.75 M images, hundreds of ms of the page's
    * time). The other side calls revive.
@@ -125,6 +121,10 @@ export class ImageIndex {
     return { index: copy as unknown as ImageIndex, buffers };
   }
 
+  /**
+   * The index again after a structured clone (postMessage to a worker: the per-image export), which keeps every
+   * field (typed arrays, Maps, strings) but not the classes' prototypes.
+   */
   static revive(cloned: ImageIndex): ImageIndex {
     const o = Object.setPrototypeOf(cloned, ImageIndex.prototype) as ImageIndex;
     for (const g of [o.cls, o.name, o.state, o.top, o.nameHashes]) Object.setPrototypeOf(g, Grow.prototype);

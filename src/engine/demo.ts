@@ -180,7 +180,7 @@ export class DemoRun {
         corrupted: new FileListSource(set.files, GENERATED_ROOT),
         clean: new FileListSource(assets.clean, DEMO_CLEAN_ROOT),
         notes: [
-          `ShiftLens ${size === 'quick' ? 'quick ' : ''}demo: ${size === 'quick' ? `${clean.images.length} of the` : 'the'} ${size === 'quick' ? assets.manifest.clean.length : clean.images.length} DEV-C originals of public/demo corrupted in the browser with all 19 corruptions × 5 severities, base seed ${assets.manifest.baseSeed}, the official frost textures (${assets.frost.description}); resize 256, crop 224, JPEG q85`,
+          `ShiftLens ${size === 'quick' ? `quick demo: ${clean.images.length} of the ${assets.manifest.clean.length}` : `demo: the ${clean.images.length}`} DEV-C originals of public/demo corrupted in the browser with all 19 corruptions × 5 severities, base seed ${assets.manifest.baseSeed}, the official frost textures (${assets.frost.description}); resize 256, crop 224, JPEG q85`,
         ],
       });
       if (!result) return this.set({ phase: 'cancelled', message: 'the demo run did not finish' });

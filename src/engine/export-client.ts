@@ -6,8 +6,8 @@ import { spawnWorker } from './worker-supervisor';
 /**
  * The per-image export of a finished run, written in a worker of its own (workers/export.worker.ts): at 4.75 M
  * images the export's garbage collections took 0.7–1 s each on the page. The run's index goes over with its
- * per-image arrays transferred (copies cut to length; its names and Maps cloned); the worker reads the cache and writes the OPFS file
- * itself. Where the worker cannot do it (it fails to start, dies, or this browser gives workers no IndexedDB), the
+ * per-image arrays transferred (copies cut to length; its names and Maps cloned); the worker reads the cache and
+ * writes the OPFS file itself. Where the worker cannot do it (it fails to start, dies, or this browser gives workers no IndexedDB), the
  * page writes the export as before.
  */
 export async function predictionsJsonlOffPage(done: CompletedRun, onProgress?: (done: number, total: number) => void): Promise<Blob> {

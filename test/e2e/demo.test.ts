@@ -27,8 +27,8 @@ const IMAGES = (SIZE === 'full' ? manifest.clean.length : manifest.quick.clean.l
 /**
  * The demo from a fresh profile with every request outside the page's origin blocked: the embedded model and its
  * originals (SIZE above) are corrupted in the browser (19 × 5), evaluated with WASM, and must reproduce the fixture
- * reference exactly (full: mCE 86.20 %; every cell) — the app says so itself; then the inspector opens on a glass_blur row with
- * Grad-CAM. The run itself is offline: the first screen is loaded from the server (the service worker installs and
+ * reference exactly (full: mCE 86.20 %; every cell) — the app says so itself; then the inspector opens on a
+ * glass_blur row with Grad-CAM. The run itself is offline: the first screen is loaded from the server (the service worker installs and
  * caches the app and the demo's files), then the server stops and "Try the demo" runs from those caches alone — one
  * run checks both the result and the offline promise (a second, cached run of a generated set is generate.test.ts's).
  * Needs no ../shared: the demo's data is in public/demo.
